@@ -1,0 +1,42 @@
+# The two README commands: `make run` (the whole main job on embedded defaults) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HISTORY ?= data/synthetic/history
+CLAIMS ?= 50000
+SEED ?= 7
+export MLFLOW_TRACKING_URI ?= sqlite:///$(CURDIR)/mlruns/mlflow.db
+
+.PHONY: install run test test-fast lint bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade "pip>=24"
+	$(PY) -m pip install -q -c constraints.txt -e ".[dev]"
+	touch $@
+
+run: install
+	$(VENV)/bin/claimrisk synth --claims $(CLAIMS) --seed $(SEED) --out $(HISTORY)
+	$(VENV)/bin/claimrisk train --claims $(HISTORY)/claims.jsonl --remits $(HISTORY)/remits.jsonl \
+		--truth $(HISTORY)/truth.jsonl --promote
+	$(VENV)/bin/claimrisk serve --host 127.0.0.1 --port 8000
+
+# The whole suite: fast tests, slow end-to-end runs and benchmark smoke runs (CI=true keeps them small).
+test: install
+	$(PY) -m pytest -m "" -p no:cacheprovider
+
+test-fast: install
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy .
+
+bench: install
+	$(PY) -m benchmarks.run
+
+clean:
+	rm -rf mlruns $(HISTORY) bench-out

@@ -1,0 +1,3 @@
+from claimrisk.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,144 @@
+"""The ``claimrisk`` command: parses arguments and calls the packages, nothing else.
+
+Each sub-command imports its package lazily so that ``claimrisk convert`` does not pay for
+scikit-learn and MLflow imports. Exit codes follow CONTRACT §5: 0 all records handled, 1 some
+rejected, 2 the command could not run. No traceback reaches the user; ``CLAIMRISK_DEBUG=1`` shows one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from claimrisk import __version__
+
+EXIT_OK, EXIT_REJECTED, EXIT_FAILED = 0, 1, 2
+
+
+def _synth(args: argparse.Namespace) -> int:
+    from synthetic.commands import synth
+
+    return synth(n_claims=args.claims, seed=args.seed, out=args.out, x12=args.x12)
+
+
+def _check(args: argparse.Namespace) -> int:
+    from features.commands import check
+
+    return check(input_path=args.input, output_path=args.output)
+
+
+def _convert(args: argparse.Namespace) -> int:
+    from edi.commands import convert
+
+    return convert(input_path=args.input, output_path=args.output)
+
+
+def _remits(args: argparse.Namespace) -> int:
+    from edi.commands import remits
+
+    return remits(input_path=args.input, output_path=args.output)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from training.commands import train
+
+    return train(
+        claims_path=args.claims,
+        remits_path=args.remits,
+        promote=args.promote,
+        truth_path=args.truth,
+        holdout_fraction=args.holdout_fraction,
+        target_precision=args.target_precision,
+        models_dir=args.models_dir,
+    )
+
+
+def _score(args: argparse.Namespace) -> int:
+    from serving.commands import score
+
+    return score(input_path=args.input, output_path=args.output, threshold=args.threshold)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from serving.commands import serve
+
+    return serve(host=args.host, port=args.port)
+
+
+def _import_reference(args: argparse.Namespace) -> int:
+    from reference.commands import import_reference
+
+    return import_reference(crosswalk=args.crosswalk, payment_limit=args.payment_limit)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="claimrisk", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--version", action="version", version=f"claimrisk {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("synth", help="write a synthetic claims-and-remittance history")
+    p.add_argument("--claims", type=int, required=True, help="number of claims")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--x12", action="store_true", help="also write claims.837 and remits.835")
+    p.set_defaults(run=_synth)
+
+    p = sub.add_parser("check", help="rules only: one result per claim")
+    p.add_argument("--input", type=Path, required=True, help="JSONL claims or an X12 837 file")
+    p.add_argument("--output", type=Path, required=True, help="JSONL results")
+    p.set_defaults(run=_check)
+
+    p = sub.add_parser("convert", help="X12 837P/837I -> contract claims (JSONL)")
+    p.add_argument("--input", type=Path, required=True)
+    p.add_argument("--output", type=Path, required=True)
+    p.set_defaults(run=_convert)
+
+    p = sub.add_parser("remits", help="X12 835 -> remittance rows (JSONL)")
+    p.add_argument("--input", type=Path, required=True)
+    p.add_argument("--output", type=Path, required=True)
+    p.set_defaults(run=_remits)
+
+    p = sub.add_parser("train", help="train, evaluate and register a model from claims and remits")
+    p.add_argument("--claims", type=Path, required=True, help="file or folder of JSONL/837")
+    p.add_argument("--remits", type=Path, required=True, help="file or folder of JSONL/835")
+    p.add_argument("--promote", action="store_true", help="make it the serving model if it is no worse")
+    p.add_argument("--truth", type=Path, default=None, help="synthetic truth.jsonl: also report the oracle")
+    p.add_argument("--holdout-fraction", type=float, default=0.2, help="latest share of claims held out")
+    p.add_argument("--target-precision", type=float, default=0.8, help="operating point: precision to hold")
+    p.add_argument("--models-dir", type=Path, default=None, help="export folder (default: models/)")
+    p.set_defaults(run=_train)
+
+    p = sub.add_parser("score", help="batch scoring to a worklist ranked by expected loss")
+    p.add_argument("--input", type=Path, required=True, help="JSONL claims or an X12 837 file")
+    p.add_argument("--output", type=Path, required=True, help=".csv or .parquet")
+    p.add_argument("--threshold", type=float, default=None, help="override the model's operating point")
+    p.set_defaults(run=_score)
+
+    p = sub.add_parser("serve", help="run the HTTP API")
+    p.add_argument("--host", default=os.environ.get("CLAIMRISK_HOST", "127.0.0.1"))
+    p.add_argument("--port", type=int, default=int(os.environ.get("CLAIMRISK_PORT", "8000")))
+    p.set_defaults(run=_serve)
+
+    p = sub.add_parser("import-reference", help="import a new quarter of CMS reference files")
+    p.add_argument("--crosswalk", type=Path, default=None, help="CMS ASP NDC-HCPCS crosswalk CSV")
+    p.add_argument("--payment-limit", type=Path, default=None, help="CMS ASP payment limit CSV")
+    p.set_defaults(run=_import_reference)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    run: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return run(args)
+    except KeyboardInterrupt:
+        print("claimrisk: interrupted", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as exc:  # the last line of defence: a message, never a traceback
+        if os.environ.get("CLAIMRISK_DEBUG"):
+            raise
+        print(f"claimrisk {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
