@@ -1,0 +1,128 @@
+"""Reference data: load time (cold process / warm) and lookup speed for 1 row and for many rows.
+
+Targets: loading all reference data <= 1 s warm; every lookup for one row well under 1 ms together
+(the single-claim scoring path); batches at several million rows a second.
+Run: ``.venv/bin/python -m benchmarks.bench_reference`` (``CI=true`` for small sizes).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+REPEATS = 5
+COLD_SNIPPET = (
+    "import time; t = time.perf_counter(); "
+    "from reference.store import load_reference; load_reference(); "
+    "print(time.perf_counter() - t)"
+)
+
+
+def _median_seconds(fn: Callable[[], object], repeats: int = REPEATS, inner: int = 1) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        for _ in range(inner):
+            fn()
+        times.append((time.perf_counter() - started) / inner)
+    return statistics.median(times)
+
+
+def _cold_load(repeats: int) -> float:
+    """A fresh interpreter: imports of pandas/pyarrow plus reading every file (what a CLI run pays)."""
+    times = []
+    for _ in range(repeats):
+        out = subprocess.run(
+            [sys.executable, "-c", COLD_SNIPPET], check=True, capture_output=True, text=True, env=os.environ.copy()
+        )
+        times.append(float(out.stdout.strip().splitlines()[-1]))
+    return statistics.median(times)
+
+
+def _batch(ref: Any, n: int, seed: int = 0) -> dict[str, np.ndarray]:
+    """Claim-like lines: NDCs and codes drawn from the crosswalk (so most hit), 10% unknown NDCs, dates
+    spread over all quarters, and diagnosis codes mixing billable, header and invalid ones."""
+    rng = np.random.default_rng(seed)
+    cw = ref.crosswalk
+    rows = rng.integers(0, len(cw), n)
+    ndc = cw["ndc11"].to_numpy(dtype=object)[rows]
+    ndc[rng.random(n) < 0.1] = "99999999999"
+    hcpcs = cw["hcpcs"].to_numpy(dtype=object)[rows]
+    days = np.datetime64("2024-01-01") + rng.integers(0, 820, n).astype("timedelta64[D]")
+    raw_ndc = np.array(["00143-9856-25", "1234-5678-90", "50242006001", "0143985625", "junk"], dtype=object)
+    diagnoses = np.array(["M06.9", "M069", "E11.9", "M06", "C50.911", "XX9", "Z79.899"], dtype=object)
+    return {
+        "dates": days.astype("datetime64[D]"),
+        "ndc": ndc,
+        "hcpcs": hcpcs,
+        "raw_ndc": raw_ndc[rng.integers(0, len(raw_ndc), n)],
+        "diagnoses": diagnoses[rng.integers(0, len(diagnoses), n)],
+    }
+
+
+def _lookups(ref: Any) -> dict[str, Callable[[dict[str, np.ndarray]], object]]:
+    from reference import icd10
+    from reference.ndc import normalize_ndc
+
+    return {
+        "quarter_index": lambda b: ref.quarter_index(b["dates"]),
+        "codes_for_ndc": lambda b: ref.codes_for_ndc(ref.quarter_index(b["dates"]), b["ndc"]),
+        "bill_units": lambda b: ref.bill_units(ref.quarter_index(b["dates"]), b["ndc"], b["hcpcs"]),
+        "payment_limit": lambda b: ref.payment_limit(b["hcpcs"]),
+        "normalize_ndc": lambda b: normalize_ndc(b["raw_ndc"]),
+        "diagnosis_status": lambda b: icd10.diagnosis_status(b["diagnoses"]),
+    }
+
+
+def main() -> dict[str, Any]:
+    ci = os.environ.get("CI", "").lower() == "true"
+    n_rows = 100_000 if ci else 1_000_000
+    repeats = 3 if ci else REPEATS
+
+    from reference import icd10
+    from reference.store import load_reference, load_reference_uncached
+
+    cold = _cold_load(repeats)
+    ref = load_reference()
+
+    def warm_load() -> None:
+        icd10.load_table.cache_clear()
+        load_reference_uncached()
+
+    warm = _median_seconds(warm_load, repeats)
+    lookups = _lookups(ref)
+
+    one = _batch(ref, 1, seed=1)
+    single_us = {name: _median_seconds(lambda f=f: f(one), repeats, inner=200) * 1e6 for name, f in lookups.items()}
+    single_us["all_together"] = sum(single_us[k] for k in lookups if k != "quarter_index")
+
+    big = _batch(ref, n_rows, seed=2)
+    batch_rate = {name: n_rows / _median_seconds(lambda f=f: f(big), repeats) for name, f in lookups.items()}
+
+    results: dict[str, Any] = {
+        "rows": n_rows,
+        "repeats": repeats,
+        "load_cold_process_s": round(cold, 3),
+        "load_warm_s": round(warm, 3),
+        "single_row_us": {k: round(v, 1) for k, v in single_us.items()},
+        "batch_rows_per_s": {k: round(v) for k, v in batch_rate.items()},
+        "data_version": ref.version,
+    }
+    print(f"reference data {ref.version}; medians of {repeats} runs")
+    print(f"  load_reference(): cold process {cold:.3f} s (incl. imports), warm {warm:.3f} s  [target <= 1 s warm]")
+    print(f"  {'lookup':<18}{'1 row (us)':>12}{f'{n_rows:,} rows (rows/s)':>26}")
+    for name in lookups:
+        print(f"  {name:<18}{single_us[name]:>12.1f}{batch_rate[name]:>26,.0f}")
+    print(f"  {'all (1 row)':<18}{single_us['all_together']:>12.1f}")
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,493 @@
+"""837P (005010X222A1/A2) and 837I (005010X223A1/A2/A3) claims as contract ``Claim`` objects, streamed.
+
+The reader walks the HL hierarchy itself (2000A billing provider, 2000B subscriber with the 2010BB
+payer, optional 2000C patient) so that claims under a patient loop inherit their subscriber's payer
+instead of being lost. It keeps only the claim being built in memory, so a file holding a million
+claims in one ST-SE costs the same memory as one with a thousand.
+
+A claim that cannot be read (a bad number, an unknown segment, a field the contract rejects) becomes
+a ``RecordError`` naming the segment and its position; the reader then carries on with the next
+claim, so one bad claim never costs the rest of the file. Reasons never quote claim content.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from claims.errors import RecordError
+from claims.model import Claim
+from edi.segments import Segment, SegmentReader, split_composite
+
+PAYER_TYPE_BY_SBR09: dict[str, str] = {
+    "MA": "medicare",
+    "MB": "medicare",
+    "16": "medicare",
+    "MC": "medicaid",
+    "CI": "commercial",
+    "BL": "commercial",
+    "HM": "commercial",
+    "12": "commercial",
+    "13": "commercial",
+    "14": "commercial",
+    "15": "commercial",
+}
+PRINCIPAL_DIAGNOSIS = frozenset({"ABK", "BK"})
+OTHER_DIAGNOSIS = frozenset({"ABF", "BF", "ABJ", "BJ", "APR", "PR", "ABN", "BN"})
+
+# Every segment id an 837 (or its envelope) may carry; anything else is garbage, not an unread loop.
+KNOWN_837_SEGMENTS = frozenset(
+    "ISA IEA GS GE ST SE BHT NM1 N2 N3 N4 PER PRV REF HL SBR PAT DMG CUR CLM DTP PWK CN1 AMT K3 NTE "
+    "CR1 CR2 CR3 CR4 CR5 CR6 CR7 CR8 CRC HI HCP CL1 QTY MEA OI MIA MOA SV1 SV2 SV3 SV4 SV5 SV6 SV7 "
+    "TOO LX LIN CTP SVD CAS LQ FRM PS1 TA1".split()
+)
+
+# Sections of a claim: which loop the last segment opened, so that a REF or DTP is read only where
+# it means what the contract says (a 2330B REF*G1 is the other payer's authorization, not ours).
+_HEADER, _HEADER_OTHER, _LINE, _DRUG, _LINE_OTHER = range(5)
+
+
+class _BadSegment(Exception):
+    """A segment of the current claim that cannot be read; carries the reason for the RecordError."""
+
+
+def _date(value: str) -> str:
+    """CCYYMMDD (or the first date of an RD8 range) as ISO; other text is left for the model to reject."""
+    first = value[:8]
+    if len(first) == 8 and first.isdigit():
+        return f"{first[:4]}-{first[4:6]}-{first[6:8]}"
+    return value
+
+
+def _element(seg: Segment, index: int) -> str:
+    return seg[index] if len(seg) > index else ""
+
+
+def _number(seg: Segment, index: int, name: str) -> float | None:
+    text = seg[index].strip() if len(seg) > index else ""
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise _BadSegment(f"{seg[0]}{index:02d} ({name}) is not a number") from None
+
+
+def _validation_reason(exc: ValidationError) -> str:
+    """Field paths and messages only: pydantic's own text would quote the (PHI) input values."""
+    parts = []
+    for err in exc.errors(include_input=False, include_url=False)[:3]:
+        loc = ".".join(str(p) for p in err["loc"])
+        parts.append(f"{loc}: {err['msg']}" if loc else err["msg"])
+    more = len(exc.errors()) - 3
+    return "invalid claim: " + "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
+
+
+class _Reader837:
+    """State of one pass over an 837 file; ``run`` yields claims and errors in file order."""
+
+    def __init__(self, source: str, component: str) -> None:
+        self.source = source
+        self.component = component
+        self.version = ""  # GS08, replaced by ST03 when present
+        self.in_transaction = False
+        self.tx_position = 0
+        self.tx_count = 0
+        self.tx_control = ""
+        self.submission_date: str | None = None
+        self.saw_isa = False
+        self.open_interchange = False
+        self._reset_hierarchy()
+        self.claim: dict[str, Any] | None = None
+
+    def _reset_hierarchy(self) -> None:
+        self.hl_level = ""
+        self.hl_bad_position = 0
+        self.billing_npi: str | None = None
+        self.payer_id = ""
+        self.payer_name: str | None = None
+        self.payer_type = "other"
+
+    # ---- claim assembly -------------------------------------------------------------------------
+
+    def _open_claim(self, pos: int, seg: Segment) -> None:
+        claim_id = _element(seg, 1)
+        claim: dict[str, Any] = {
+            "claim_id": claim_id,
+            "payer": {"id": self.payer_id, "name": self.payer_name, "type": self.payer_type},
+            "billing_provider_npi": self.billing_npi,
+            "diagnosis_codes": [],
+            "attachments": [],
+            "lines": [],
+        }
+        self.claim = claim
+        if self.submission_date is not None:
+            claim["submission_date"] = self.submission_date
+        self.claim_position = pos
+        self.section = _HEADER
+        self.line: dict[str, Any] | None = None
+        self.line_attachments: list[dict[str, Any]] = []
+        self.claim_dates: dict[str, str] = {}
+        self.claim_error: tuple[int, str, str] | None = None
+        if self.hl_level == "bad":
+            self.claim_error = (pos, "CLM", f"claim is under an unreadable HL loop (segment {self.hl_bad_position})")
+            return
+        if self.hl_level not in ("22", "23"):
+            self.claim_error = (pos, "CLM", "claim is not under a subscriber (HL 22) or patient (HL 23) loop")
+            return
+        try:
+            total = _number(seg, 2, "total charge")
+            if total is not None:
+                claim["total_charge"] = total
+            clm05 = split_composite(_element(seg, 5), self.component)
+            facility = clm05[0]
+            frequency = clm05[2] if len(clm05) > 2 else ""
+            claim["place_of_service"] = facility or None
+            if frequency:
+                claim["frequency_code"] = frequency
+            claim["_facility"] = facility
+            claim["_frequency"] = frequency
+        except _BadSegment as exc:
+            self.claim_error = (pos, "CLM", str(exc))
+
+    def _close_line(self) -> None:
+        line = self.line
+        if line is not None and self.claim is not None:
+            self.claim["lines"].append(line)
+            if self.line_attachments:
+                self.claim["attachments"].extend(self.line_attachments)
+                self.line_attachments = []
+        self.line = None
+
+    def _finish_claim(self) -> Claim | RecordError | None:
+        claim = self.claim
+        if claim is None:
+            return None
+        self._close_line()
+        self.claim = None
+        claim_id = claim["claim_id"] or None
+        if self.claim_error is not None:
+            pos, tag, reason = self.claim_error
+            return RecordError(self.source, f"segment {pos} ({tag})", reason, claim_id)
+        facility = claim.pop("_facility", "")
+        frequency = claim.pop("_frequency", "")
+        if "X223" in self.version:
+            institutional = True
+        elif "X222" in self.version:
+            institutional = False
+        else:
+            institutional = any("revenue_code" in line for line in claim["lines"])
+        if institutional:
+            claim["claim_type"] = "institutional"
+            claim["type_of_bill"] = facility + frequency if facility else None
+            fallback = self.claim_dates.get("472") or self.claim_dates.get("434")
+            if fallback is not None:
+                for line in claim["lines"]:
+                    if "service_date" not in line:
+                        line["service_date"] = fallback
+        try:
+            return Claim.model_validate(claim)
+        except ValidationError as exc:
+            return RecordError(
+                self.source, f"segment {self.claim_position} (CLM)", _validation_reason(exc), claim_id
+            )
+
+    # ---- segments inside a claim ----------------------------------------------------------------
+
+    def _claim_segment(self, pos: int, seg: Segment, tag: str) -> None:
+        """Apply one segment to the open claim; raises _BadSegment when it cannot be read."""
+        claim = self.claim
+        assert claim is not None
+        section = self.section
+        comp = self.component
+        if tag == "LX":
+            self._close_line()
+            number = _element(seg, 1).strip()
+            if not number.isdigit():
+                raise _BadSegment("LX01 (line number) is not a whole number")
+            self.line = {"line_number": int(number)}
+            self.section = _LINE
+            return
+        if section == _HEADER:
+            if tag == "HI":
+                self._diagnoses(seg, claim["diagnosis_codes"])
+            elif tag == "REF":
+                if _element(seg, 1) == "G1":
+                    claim["prior_authorization"] = _element(seg, 2)
+            elif tag == "PWK":
+                claim["attachments"].append(self._attachment(seg, None))
+            elif tag == "NTE":
+                claim["note"] = _element(seg, 2)
+            elif tag == "DTP":
+                qualifier = _element(seg, 1)
+                if qualifier in ("434", "472") and qualifier not in self.claim_dates:
+                    self.claim_dates[qualifier] = _date(_element(seg, 3))
+            elif tag in ("NM1", "SBR", "OI", "MIA", "MOA", "CAS"):
+                self.section = _HEADER_OTHER  # 2310x providers, 2320/2330x other payers
+            return
+        if section == _HEADER_OTHER:
+            return
+        line = self.line
+        assert line is not None
+        if tag == "SV1":
+            sv101 = split_composite(_element(seg, 1), comp)
+            self._procedure(line, sv101)
+            charge = _number(seg, 2, "line charge")
+            if charge is not None:
+                line["charge"] = charge
+            if len(seg) > 3 and seg[3]:
+                line["unit_basis"] = seg[3]
+            units = _number(seg, 4, "service units")
+            if units is not None:
+                line["units"] = units
+            pointers = _element(seg, 7)
+            if pointers:
+                line["diagnosis_pointers"] = self._pointers(pointers)
+        elif tag == "SV2":
+            revenue = _element(seg, 1)
+            if revenue:
+                line["revenue_code"] = revenue
+            sv202 = _element(seg, 2)
+            if sv202:
+                self._procedure(line, split_composite(sv202, comp))
+            elif revenue:
+                line["procedure_code"] = revenue  # room-and-board style line: no HCPCS was sent
+            charge = _number(seg, 3, "line charge")
+            if charge is not None:
+                line["charge"] = charge
+            if len(seg) > 4 and seg[4]:
+                line["unit_basis"] = seg[4]
+            units = _number(seg, 5, "service units")
+            if units is not None:
+                line["units"] = units
+        elif section == _LINE_OTHER:
+            return
+        elif tag == "LIN":
+            self.section = _DRUG
+            drug: dict[str, Any] = {}
+            if _element(seg, 2) == "N4" and _element(seg, 3):
+                drug["ndc"] = seg[3]
+            line["drug"] = drug
+        elif tag == "DTP":
+            if _element(seg, 1) == "472":
+                line["service_date"] = _date(_element(seg, 3))
+        elif tag == "REF":
+            qualifier = _element(seg, 1)
+            if section == _DRUG:
+                if qualifier == "XZ":
+                    line["drug"]["prescription_number"] = _element(seg, 2)
+                elif qualifier == "VY":
+                    line["drug"]["link_sequence"] = _element(seg, 2)
+            elif qualifier == "6R":
+                line["line_control_number"] = _element(seg, 2)
+            elif qualifier == "G1":
+                line["prior_authorization"] = _element(seg, 2)
+        elif tag == "CTP":
+            if section == _DRUG:
+                quantity = _number(seg, 4, "NDC quantity")
+                if quantity is not None:
+                    line["drug"]["quantity"] = quantity
+                unit = split_composite(_element(seg, 5), comp)[0]
+                if unit:
+                    line["drug"]["unit"] = unit
+        elif tag == "PWK":
+            if section == _LINE:
+                self.line_attachments.append(self._attachment(seg, line["line_number"]))
+        elif tag == "NTE":
+            if section == _LINE:
+                line["note"] = _element(seg, 2)
+        elif tag in ("NM1", "SVD", "CAS", "LQ", "FRM"):
+            self.section = _LINE_OTHER  # 2420x line providers, 2430 prior payer, 2440 forms
+
+    def _procedure(self, line: dict[str, Any], parts: list[str]) -> None:
+        if len(parts) > 1 and parts[1]:
+            line["procedure_code"] = parts[1]
+        modifiers = [m for m in parts[2:6] if m]
+        if modifiers:
+            line["modifiers"] = modifiers
+        if len(parts) > 6 and parts[6]:
+            line["description"] = parts[6]
+
+    def _pointers(self, text: str) -> list[int]:
+        pointers = []
+        for part in split_composite(text, self.component):
+            if not part:
+                continue
+            try:
+                number = float(part)
+            except ValueError:
+                raise _BadSegment("SV107 (diagnosis pointer) is not a number") from None
+            if number != int(number):
+                raise _BadSegment("SV107 (diagnosis pointer) is not a whole number")
+            pointers.append(int(number))
+        return pointers
+
+    def _diagnoses(self, seg: Segment, codes: list[str]) -> None:
+        comp = self.component
+        for element in seg[1:]:
+            if not element:
+                continue
+            parts = split_composite(element, comp)
+            qualifier = parts[0]
+            if len(parts) < 2 or not parts[1]:
+                continue
+            if qualifier in PRINCIPAL_DIAGNOSIS:
+                codes.insert(0, parts[1])
+            elif qualifier in OTHER_DIAGNOSIS:
+                codes.append(parts[1])
+
+    @staticmethod
+    def _attachment(seg: Segment, line_number: int | None) -> dict[str, Any]:
+        attachment: dict[str, Any] = {
+            "report_type": _element(seg, 1),
+            "transmission": _element(seg, 2),
+            "control_number": _element(seg, 6) or None,
+        }
+        if line_number is not None:
+            attachment["line_number"] = line_number
+        return attachment
+
+    # ---- the walk -------------------------------------------------------------------------------
+
+    def run(self, segments: Iterator[tuple[int, Segment]]) -> Iterator[Claim | RecordError]:
+        source = self.source
+        last_pos = 0
+        for pos, seg in segments:
+            last_pos = pos
+            tag = seg[0]
+            if self.in_transaction:
+                self.tx_count += 1
+            claim = self.claim
+            if claim is not None and tag not in _CLAIM_ENDERS:
+                if self.claim_error is not None:
+                    continue
+                if tag not in KNOWN_837_SEGMENTS:
+                    self.claim_error = (pos, tag[:8], "unknown segment inside the claim")
+                    continue
+                try:
+                    self._claim_segment(pos, seg, tag)
+                except _BadSegment as exc:
+                    self.claim_error = (pos, tag, str(exc))
+                continue
+            if claim is not None:
+                finished = self._finish_claim()
+                if finished is not None:
+                    yield finished
+            if tag == "CLM":
+                if not self.in_transaction:
+                    yield RecordError(source, f"segment {pos} (CLM)", "claim outside a transaction (no ST)",
+                                      _element(seg, 1) or None)
+                    continue
+                self._open_claim(pos, seg)
+            elif tag == "HL":
+                level = _element(seg, 3)
+                if level == "20":
+                    self._reset_hierarchy()
+                    self.hl_level = "20"
+                elif level == "22":
+                    npi = self.billing_npi
+                    self._reset_hierarchy()
+                    self.billing_npi = npi
+                    self.hl_level = "22"
+                elif level == "23":
+                    if self.hl_level == "bad":
+                        pass  # still under the unreadable loop; reported once at its HL
+                    elif self.hl_level not in ("22", "23"):
+                        self.hl_level = "bad"
+                        self.hl_bad_position = pos
+                        yield RecordError(source, f"segment {pos} (HL)", "patient loop (HL 23) without a subscriber")
+                    else:
+                        self.hl_level = "23"
+                else:
+                    self.hl_level = "bad"
+                    self.hl_bad_position = pos
+                    yield RecordError(source, f"segment {pos} (HL)", "unknown hierarchical level code in HL03")
+            elif tag == "NM1":
+                entity = _element(seg, 1)
+                if entity == "85" and self.hl_level == "20":
+                    self.billing_npi = _element(seg, 9) or None
+                elif entity == "PR" and self.hl_level == "22":
+                    self.payer_id = _element(seg, 9)
+                    self.payer_name = _element(seg, 3) or None
+            elif tag == "SBR":
+                if self.hl_level == "22":
+                    self.payer_type = PAYER_TYPE_BY_SBR09.get(_element(seg, 9), "other")
+            elif tag == "ST":
+                if self.in_transaction:
+                    yield self._unclosed(pos, "ST")
+                self.in_transaction = True
+                self.tx_position = pos
+                self.tx_count = 1
+                self.tx_control = _element(seg, 2)
+                if _element(seg, 3):
+                    self.version = seg[3]
+                self._reset_hierarchy()
+                self.submission_date = None
+            elif tag == "BHT":
+                bht04 = _element(seg, 4)
+                self.submission_date = _date(bht04) if bht04 else None
+            elif tag == "SE":
+                if not self.in_transaction:
+                    yield RecordError(source, f"segment {pos} (SE)", "SE without a matching ST")
+                    continue
+                self.in_transaction = False
+                count = _element(seg, 1).strip()
+                if count != str(self.tx_count):
+                    yield RecordError(
+                        source, f"segment {pos} (SE)",
+                        f"SE01 says {count or 'nothing'} segments but the transaction started at segment "
+                        f"{self.tx_position} has {self.tx_count}",
+                    )
+                if _element(seg, 2) != self.tx_control:
+                    yield RecordError(source, f"segment {pos} (SE)", "SE02 does not match ST02")
+            elif tag == "GS":
+                if self.in_transaction:
+                    yield self._unclosed(pos, "GS")
+                    self.in_transaction = False
+                self.version = _element(seg, 8)
+            elif tag in ("GE", "IEA"):
+                if self.in_transaction:
+                    yield self._unclosed(pos, tag)
+                    self.in_transaction = False
+                if tag == "IEA":
+                    self.open_interchange = False
+            elif tag == "ISA":
+                self.saw_isa = True
+                self.open_interchange = True
+            elif tag not in KNOWN_837_SEGMENTS:
+                yield RecordError(source, f"segment {pos} ({tag[:8]})", "unknown segment")
+        if self.claim is not None:
+            claim_id = self.claim["claim_id"] or None
+            self.claim = None
+            yield RecordError(
+                source, f"segment {self.claim_position} (CLM)",
+                f"file ends at segment {last_pos} before the claim's transaction is closed (no SE): "
+                "the claim may be incomplete",
+                claim_id,
+            )
+        elif self.in_transaction:
+            yield RecordError(source, f"segment {last_pos}", "file ends inside a transaction (no SE)")
+        elif self.open_interchange:
+            yield RecordError(source, f"segment {last_pos}", "file ends without IEA: it may be truncated")
+
+    def _unclosed(self, pos: int, tag: str) -> RecordError:
+        return RecordError(
+            self.source, f"segment {pos} ({tag})",
+            f"transaction started at segment {self.tx_position} has no SE",
+        )
+
+
+_CLAIM_ENDERS = frozenset({"CLM", "HL", "SE", "ST", "GE", "GS", "IEA", "ISA"})
+
+
+def iter_837(path: Path | str) -> Iterator[Claim | RecordError]:
+    """Claims of an 837P/837I file in file order, a ``RecordError`` in place of each unreadable one.
+
+    Raises ``edi.segments.X12FormatError`` (a ``ValueError``) when the file is not X12 at all.
+    """
+    path = Path(path)
+    with SegmentReader(path) as reader:
+        yield from _Reader837(path.name, reader.delimiters.component).run(iter(reader))

@@ -1,0 +1,385 @@
+"""``ClaimFeaturizer``: one float32 row per claim, from what the biller knows before submitting.
+
+The model learns from two kinds of columns. Rule columns (fired 0/1 and on how many lines) carry
+the explanations: clearing them is how serving asks "what if this problem were fixed", so they
+are listed in ``rule_columns`` and constrained monotone increasing (``monotonic_cst``). Context
+columns (payer, setting, codes, charges, timing, provider history) let the model weigh a flag by
+payer and situation. Nothing from a remittance is read: the 835 is the label, never an input.
+
+Category lists (payers, places of service, diagnosis chapters) are learned in ``fit`` with an
+"other" bucket, so the width is fixed once fitted and an unseen payer at serving time lands in
+"other" instead of shifting columns. The billing provider is target-encoded with smoothing; in
+``fit_transform`` each claim's own label is kept out of its encoding (out-of-fold), or training
+would learn from a column that already contains the answer.
+
+This module path and class name are recorded in saved models: never rename or move them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from claims.columnar import ClaimFrame
+from features.payer_policy import PAYER_TYPES, PolicySet
+from features.rules import _arrays as A
+from features.rules.catalog import DEFAULT_NOC_CODES, RULE_CODE, RULES, is_admin_code
+from features.rules.engine import FiredRules, default_policies, default_reference, evaluate
+
+if TYPE_CHECKING:
+    from reference.store import ReferenceData
+
+OTHER = "__other__"
+NONE = "__none__"
+_RATIO_CAP = 1_000.0  # charge relative to the CMS limit; capped before float32 (no inf from tiny units)
+_AMOUNT_CAP = 1e9
+_DAYS_LOW, _DAYS_HIGH = -366, 3650
+_FAMILIES = ("J", "Q", "C", "A", "other_hcpcs", "admin", "cpt_other")
+
+# Claim columns the featurizer itself reads (the rule engine reads its own); see features.leakage.
+CONTEXT_LINE_COLUMNS: tuple[str, ...] = (
+    "claim_index", "payer_id", "payer_type", "claim_type", "frequency_code", "place_of_service",
+    "billing_provider_npi", "total_charge", "claim_prior_authorization", "submission_date",
+    "line_number", "charge", "units", "line_prior_authorization",
+)
+
+
+def _family(code: str) -> str:
+    if is_admin_code(code):
+        return "admin"
+    if len(code) == 5 and code.isdigit():
+        return "cpt_other"
+    head = code[:1]
+    if head in ("J", "Q", "C", "A"):
+        return head
+    return "other_hcpcs"
+
+
+def _per_claim(values: np.ndarray, claim_index: np.ndarray, n_claims: int, fill: Any) -> np.ndarray:
+    out = np.full(n_claims, fill, dtype=values.dtype)
+    out[claim_index] = values
+    return out
+
+
+def _top_categories(values: list[Any], limit: int, min_count: int) -> list[str]:
+    counts = Counter(v for v in values if v is not None)
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
+    return [str(v) for v, c in ranked[:limit] if c >= min_count]
+
+
+class ClaimFeaturizer(TransformerMixin, BaseEstimator):
+    """ClaimFrame -> (n_claims, n_features) float32. See the module docstring for the why."""
+
+    def __init__(
+        self,
+        *,
+        max_payers: int = 30,
+        max_places_of_service: int = 15,
+        max_chapters: int = 22,
+        min_category_count: int = 5,
+        provider_smoothing: float = 20.0,
+        n_folds: int = 5,
+        random_state: int = 0,
+    ) -> None:
+        self.max_payers = max_payers
+        self.max_places_of_service = max_places_of_service
+        self.max_chapters = max_chapters
+        self.min_category_count = min_category_count
+        self.provider_smoothing = provider_smoothing
+        self.n_folds = n_folds
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, X: ClaimFrame, y: Any = None) -> ClaimFeaturizer:
+        frame = _as_frame(X)
+        L = frame.lines
+        n = frame.n_claims
+        ci = L["claim_index"]
+        payer = _per_claim(L["payer_id"], ci, n, None).tolist()
+        pos = _per_claim(L["place_of_service"], ci, n, None).tolist()
+        self.payers_ = _top_categories(payer, self.max_payers, self.min_category_count)
+        self.places_of_service_ = _top_categories(pos, self.max_places_of_service, self.min_category_count)
+        chapters = _principal_chapters(frame).tolist()
+        self.chapters_ = _top_categories(chapters, self.max_chapters, self.min_category_count)
+        self.rule_ids_ = list(RULES)
+        self.noc_codes_ = list(DEFAULT_NOC_CODES)
+
+        npi = _per_claim(L["billing_provider_npi"], ci, n, None)
+        codes, uniques = A.factorize(npi)
+        counts: np.ndarray = np.bincount(codes, minlength=len(uniques)).astype(np.float64)
+        sums: np.ndarray
+        if y is not None:
+            target = _as_target(y, n)
+            sums = np.bincount(codes, weights=target, minlength=len(uniques))
+            self.provider_prior_ = float(target.mean()) if n else 0.0
+        else:
+            sums = np.zeros(len(uniques))
+            self.provider_prior_ = 0.0
+        keep = [i for i, u in enumerate(uniques) if u is not None]
+        self.provider_stats_ = {uniques[i]: (float(counts[i]), float(sums[i])) for i in keep}
+        self.provider_target_fitted_ = y is not None
+        self.feature_names_out_ = np.asarray(self._feature_names(), dtype=object)
+        self.n_features_out_ = len(self.feature_names_out_)
+        self._index = {name: i for i, name in enumerate(self.feature_names_out_.tolist())}
+        return self
+
+    def fit_transform(self, X: ClaimFrame, y: Any = None, **fit_params: Any) -> np.ndarray:
+        """Fit, then transform with out-of-fold provider encodings so no row sees its own label."""
+        self.fit(X, y)
+        matrix, _ = self.transform_with_rules(X)
+        if y is not None:
+            frame = _as_frame(X)
+            matrix[:, self._index["provider_target"]] = self._out_of_fold_provider(frame, _as_target(y, frame.n_claims))
+        return matrix
+
+    def _out_of_fold_provider(self, frame: ClaimFrame, target: np.ndarray) -> np.ndarray:
+        n = frame.n_claims
+        npi = _per_claim(frame.lines["billing_provider_npi"], frame.lines["claim_index"], n, None)
+        codes, uniques = A.factorize(npi)
+        k = max(2, int(self.n_folds))
+        fold = np.random.default_rng(self.random_state).integers(0, k, size=n)
+        width = len(uniques)
+        total_n = np.bincount(codes, minlength=width).astype(np.float64)
+        total_s = np.bincount(codes, weights=target, minlength=width)
+        flat = fold * width + codes
+        fold_n = np.bincount(flat, minlength=k * width).astype(np.float64)
+        fold_s = np.bincount(flat, weights=target, minlength=k * width)
+        m = float(self.provider_smoothing)
+        prior = self.provider_prior_
+        count = total_n[codes] - fold_n[flat]
+        enc = (total_s[codes] - fold_s[flat] + m * prior) / (count + m)
+        none = np.asarray([u is None for u in uniques], dtype=bool)[codes] if width else np.zeros(n, dtype=bool)
+        return np.where(none, prior, enc).astype(np.float32)
+
+    # ------------------------------------------------------------------ names
+    def _feature_names(self) -> list[str]:
+        names: list[str] = []
+        for rule_id in self.rule_ids_:
+            names.append(f"rule:{rule_id}")
+            if RULES[rule_id].level == "line":
+                names.append(f"rule:{rule_id}:lines")
+        names += [f"payer_type={t}" for t in PAYER_TYPES]
+        names += ["claim_type=institutional", "frequency=replacement", "frequency=void"]
+        names += [f"payer_id={p}" for p in self.payers_] + [f"payer_id={OTHER}"]
+        names += [f"place_of_service={p}" for p in self.places_of_service_] + [f"place_of_service={OTHER}"]
+        names += [f"noc_code={c}" for c in self.noc_codes_] + [f"noc_code={OTHER}"]
+        names += [f"code_family={f}" for f in _FAMILIES]
+        names += ["n_lines", "n_drug_lines", "n_noc_lines", "n_ndc_lines"]
+        names += ["total_charge", "log_total_charge", "max_line_charge", "drug_charge"]
+        names += ["charge_to_limit_max", "n_lines_with_limit", "units_total", "units_max"]
+        names += ["days_to_submission_max", "days_to_submission_min"]
+        names += [f"dx_chapter={c}" for c in self.chapters_] + [f"dx_chapter={OTHER}", f"dx_chapter={NONE}"]
+        names += ["n_diagnoses", "provider_target", "provider_log_count"]
+        names += ["modifier_jw_lines", "modifier_jz_lines"]
+        names += ["attachments", "attachments_claim_level", "attachments_invoice", "attachments_not_sent"]
+        names += ["prior_authorization"]
+        return names
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        check_is_fitted(self, "feature_names_out_")
+        return self.feature_names_out_.copy()
+
+    @property
+    def rule_columns(self) -> dict[str, list[int]]:
+        """Rule id -> the columns to clear when that problem is fixed (its flag and its line count)."""
+        check_is_fitted(self, "feature_names_out_")
+        out: dict[str, list[int]] = {}
+        for rule_id in self.rule_ids_:
+            cols = [self._index[f"rule:{rule_id}"]]
+            if f"rule:{rule_id}:lines" in self._index:
+                cols.append(self._index[f"rule:{rule_id}:lines"])
+            out[rule_id] = cols
+        return out
+
+    def monotonic_cst(self) -> list[int]:
+        """+1 for rule columns (a flag never lowers risk), 0 for the rest; for LightGBM/HGB."""
+        check_is_fitted(self, "feature_names_out_")
+        return [1 if name.startswith("rule:") else 0 for name in self.feature_names_out_.tolist()]
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.input_tags.allow_nan = True
+        tags.requires_fit = True
+        return tags
+
+    # ------------------------------------------------------------------ transform
+    def transform(self, X: ClaimFrame) -> np.ndarray:
+        matrix, _ = self.transform_with_rules(X)
+        return matrix
+
+    def transform_with_rules(
+        self, frame: ClaimFrame, *, policies: PolicySet | None = None, reference: ReferenceData | None = None
+    ) -> tuple[np.ndarray, FiredRules]:
+        """Features and the fired rules in one pass, so serving evaluates the rules once."""
+        check_is_fitted(self, "feature_names_out_")
+        frame = _as_frame(frame)
+        policies = policies if policies is not None else default_policies()
+        reference = reference if reference is not None else default_reference()
+        fired = evaluate(frame, policies=policies, reference=reference)
+        return self._build(frame, fired, reference), fired
+
+    def _build(self, frame: ClaimFrame, fired: FiredRules, reference: ReferenceData) -> np.ndarray:
+        idx = self._index
+        n = frame.n_claims
+        X = np.zeros((n, self.n_features_out_), dtype=np.float32)
+        if n == 0:
+            return X
+        L = frame.lines
+        facts = fired.facts
+        assert facts is not None
+        ci = L["claim_index"]
+
+        # rule columns
+        codes = np.fromiter((RULE_CODE[r] for r in self.rule_ids_), dtype=np.int64, count=len(self.rule_ids_))
+        flags = fired.flag_counts()[:, codes] > 0
+        on_lines = fired.line_counts()[:, codes]
+        for k, rule_id in enumerate(self.rule_ids_):
+            X[:, idx[f"rule:{rule_id}"]] = flags[:, k]
+            col = idx.get(f"rule:{rule_id}:lines")
+            if col is not None:
+                X[:, col] = on_lines[:, k]
+
+        # payer, setting, claim shape
+        payer_type = _per_claim(L["payer_type"], ci, n, None)
+        _one_hot(X, idx, "payer_type", payer_type, PAYER_TYPES, fallback="payer_type=other")
+        claim_type = _per_claim(L["claim_type"], ci, n, None)
+        X[:, idx["claim_type=institutional"]] = claim_type == "institutional"
+        frequency = _per_claim(L["frequency_code"], ci, n, None)
+        X[:, idx["frequency=replacement"]] = frequency == "7"
+        X[:, idx["frequency=void"]] = frequency == "8"
+        _one_hot(X, idx, "payer_id", _per_claim(L["payer_id"], ci, n, None), self.payers_, f"payer_id={OTHER}")
+        _one_hot(
+            X, idx, "place_of_service", _per_claim(L["place_of_service"], ci, n, None),
+            self.places_of_service_, f"place_of_service={OTHER}",
+        )
+
+        # codes
+        code_idx = facts.code_index
+        uniques = facts.code_uniques
+        noc_col = np.array(
+            [idx[f"noc_code={c}"] if c in self.noc_codes_ else idx[f"noc_code={OTHER}"] for c in uniques], dtype=np.int64
+        )
+        noc_rows = np.flatnonzero(facts.is_noc)
+        np.add.at(X, (ci[noc_rows], noc_col[code_idx[noc_rows]]), 1.0)
+        family_col = np.array([idx[f"code_family={_family(c)}"] for c in uniques], dtype=np.int64)
+        np.add.at(X, (ci, family_col[code_idx]), 1.0)
+        X[:, idx["n_lines"]] = np.bincount(ci, minlength=n)
+        X[:, idx["n_drug_lines"]] = np.bincount(ci[facts.is_drug], minlength=n)
+        X[:, idx["n_noc_lines"]] = np.bincount(ci[noc_rows], minlength=n)
+        X[:, idx["n_ndc_lines"]] = np.bincount(ci[facts.ndc_present], minlength=n)
+
+        # money and units (capped before the float32 cast)
+        charge = np.clip(np.where(np.isnan(L["charge"]), 0.0, L["charge"]), -_AMOUNT_CAP, _AMOUNT_CAP)
+        total = _per_claim(L["total_charge"], ci, n, np.nan)
+        total = np.clip(np.where(np.isnan(total), 0.0, total), -_AMOUNT_CAP, _AMOUNT_CAP)
+        X[:, idx["total_charge"]] = total
+        X[:, idx["log_total_charge"]] = np.log1p(np.maximum(total, 0.0))
+        max_charge = np.zeros(n)
+        np.maximum.at(max_charge, ci, charge)
+        X[:, idx["max_line_charge"]] = max_charge
+        X[:, idx["drug_charge"]] = np.bincount(ci, weights=np.where(facts.is_drug, charge, 0.0), minlength=n)
+        units = np.clip(np.where(np.isnan(L["units"]), 0.0, L["units"]), -_AMOUNT_CAP, _AMOUNT_CAP)
+        limit_table = reference.payment_limit(np.asarray(uniques, dtype=object)) if uniques else np.zeros(0)
+        limit = limit_table[code_idx]
+        priced = np.isfinite(limit) & (limit > 0) & (units > 0)
+        allowed = np.where(priced, limit * np.where(priced, units, 1.0), 1.0)
+        ratio = np.where(priced, np.minimum(np.maximum(charge, 0.0) / allowed, _RATIO_CAP), 0.0)
+        ratio_max = np.zeros(n)
+        np.maximum.at(ratio_max, ci, ratio)
+        X[:, idx["charge_to_limit_max"]] = ratio_max
+        X[:, idx["n_lines_with_limit"]] = np.bincount(ci[priced], minlength=n)
+        X[:, idx["units_total"]] = np.bincount(ci, weights=units, minlength=n)
+        units_max = np.zeros(n)
+        np.maximum.at(units_max, ci, units)
+        X[:, idx["units_max"]] = units_max
+
+        # timing: days from service (or submission when missing) to submission
+        days = (L["submission_date"] - facts.service_date).astype(np.int64)
+        days = np.where(np.isnat(L["submission_date"]) | np.isnat(facts.service_date), 0, days)
+        days = np.clip(days, _DAYS_LOW, _DAYS_HIGH).astype(np.float64)
+        days_max = np.full(n, float(_DAYS_LOW))
+        np.maximum.at(days_max, ci, days)
+        days_min = np.full(n, float(_DAYS_HIGH))
+        np.minimum.at(days_min, ci, days)
+        X[:, idx["days_to_submission_max"]] = days_max
+        X[:, idx["days_to_submission_min"]] = days_min
+
+        # diagnoses, provider, modifiers, attachments, prior auth
+        chapters = _principal_chapters(frame)
+        chapter_col = A.map_unique(
+            chapters,
+            lambda c: idx[f"dx_chapter={NONE}"] if c is None else idx.get(f"dx_chapter={c}", idx[f"dx_chapter={OTHER}"]),
+            np.int64,
+        )
+        X[np.arange(n), chapter_col] = 1.0
+        X[:, idx["n_diagnoses"]] = np.bincount(frame.diagnoses["claim_index"], minlength=n)
+        npi = _per_claim(L["billing_provider_npi"], ci, n, None)
+        m = float(self.provider_smoothing)
+        prior = self.provider_prior_
+        stats = self.provider_stats_
+
+        def encode(value: Any) -> tuple[float, float]:
+            count, total_y = stats.get(value, (0.0, 0.0))
+            target = (total_y + m * prior) / (count + m) if self.provider_target_fitted_ else 0.0
+            return target, float(np.log1p(count))
+
+        p_codes, p_uniques = A.factorize(npi)
+        encoded = np.array([encode(u) for u in p_uniques], dtype=np.float64).reshape(len(p_uniques), 2)
+        X[:, idx["provider_target"]] = encoded[p_codes, 0]
+        X[:, idx["provider_log_count"]] = encoded[p_codes, 1]
+        X[:, idx["modifier_jw_lines"]] = np.bincount(ci[facts.modifier_jw], minlength=n)
+        X[:, idx["modifier_jz_lines"]] = np.bincount(ci[facts.modifier_jz], minlength=n)
+        att = frame.attachments
+        a_ci = att["claim_index"]
+        X[:, idx["attachments"]] = np.bincount(a_ci, minlength=n)
+        X[:, idx["attachments_claim_level"]] = np.bincount(a_ci[att["line_number"] < 0], minlength=n)
+        X[:, idx["attachments_invoice"]] = np.bincount(a_ci[facts.attachment_is_invoice], minlength=n)
+        not_sent = A.map_unique(att["transmission"], lambda t: isinstance(t, str) and t.strip().upper() == "AA", np.bool_)
+        X[:, idx["attachments_not_sent"]] = np.bincount(a_ci[not_sent], minlength=n)
+        has_pa = ~(A.is_blank(L["claim_prior_authorization"]) & A.is_blank(L["line_prior_authorization"]))
+        X[:, idx["prior_authorization"]] = np.bincount(ci[has_pa], minlength=n) > 0
+        return X
+
+
+def _one_hot(
+    X: np.ndarray, idx: dict[str, int], prefix: str, values: np.ndarray, known: Any, fallback: str
+) -> None:
+    known_set = set(known)
+    cols = A.map_unique(
+        values, lambda v: idx[f"{prefix}={v}"] if v in known_set else idx[fallback], np.int64
+    )
+    X[np.arange(values.shape[0]), cols] = 1.0
+
+
+def _principal_chapters(frame: ClaimFrame) -> np.ndarray:
+    """ICD-10-CM chapter of each claim's principal (first) diagnosis; None when absent or invalid."""
+    from reference.icd10 import chapter
+
+    dx = frame.diagnoses
+    out = np.full(frame.n_claims, None, dtype=object)
+    first = np.flatnonzero(dx["position"] == 1)
+    if first.size:
+        codes, uniques = A.factorize(dx["code"][first])
+        values = np.empty(len(uniques), dtype=object)
+        values[:] = uniques
+        out[dx["claim_index"][first]] = chapter(values)[codes]
+    return out
+
+
+def _as_frame(X: Any) -> ClaimFrame:
+    if not isinstance(X, ClaimFrame):
+        raise TypeError(f"ClaimFeaturizer expects a claims.columnar.ClaimFrame, got {type(X).__name__}")
+    return X
+
+
+def _as_target(y: Any, n: int) -> np.ndarray:
+    target = np.asarray(y, dtype=np.float64).ravel()
+    if target.shape[0] != n:
+        raise ValueError(f"y has {target.shape[0]} values but the frame has {n} claims")
+    return target

@@ -1,0 +1,1 @@
+"""The HTTP API and the worklist: scoring shared by `claimrisk serve` and `claimrisk score`."""

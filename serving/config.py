@@ -1,0 +1,73 @@
+"""Serving settings, read once from ``CLAIMRISK_*`` environment variables and validated at boot.
+
+Limits live here (not in route code) so an operator can tighten them without a release, and so a
+bad value stops the process at start-up instead of failing the first request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_MODELS_DIR = Path("models")
+MIN_KEY_LENGTH = 8
+_PLACEHOLDER_KEYS = {"changeme", "change-me", "secret", "password", "apikey", "api-key"}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CLAIMRISK_", extra="ignore", frozen=True)
+
+    # Several keys at once so a key can be rotated without downtime: comma-separated or a JSON list.
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    model_source: Literal["export", "registry"] = "export"
+    models_dir: Path = DEFAULT_MODELS_DIR
+    registry_model_name: str = "claimrisk"
+    registry_alias: str = "champion"
+    # 5 MB holds a 1,000-claim batch of large claims several times over; anything bigger is abuse.
+    max_body_bytes: Annotated[int, Field(ge=1024, le=512 * 1024 * 1024)] = 5 * 1024 * 1024
+    max_batch: Annotated[int, Field(ge=1, le=100_000)] = 1000
+    # Seconds between checks of the export's metadata file for a newly promoted model; 0 disables.
+    reload_poll_seconds: Annotated[float, Field(ge=0, le=86_400)] = 5.0
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    access_log: bool = True
+    # Overrides the model's stored operating point for every request that does not pass ?threshold=.
+    threshold: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                import json
+
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("api_keys")
+    @classmethod
+    def _refuse_weak_keys(cls, keys: list[SecretStr]) -> list[SecretStr]:
+        for key in keys:
+            secret = key.get_secret_value()
+            if len(secret) < MIN_KEY_LENGTH or secret.lower() in _PLACEHOLDER_KEYS:
+                raise ValueError(
+                    f"every API key must be at least {MIN_KEY_LENGTH} characters and not a placeholder"
+                )
+        return keys
+
+    def api_key_digests(self) -> tuple[bytes, ...]:
+        """Keys are compared as sha256 digests so the comparison time does not depend on key length."""
+        return tuple(hashlib.sha256(k.get_secret_value().encode()).digest() for k in self.api_keys)
+
+    @property
+    def export_metadata_path(self) -> Path:
+        return self.models_dir / "claimrisk.json"
+
+    @property
+    def export_model_path(self) -> Path:
+        return self.models_dir / "claimrisk.joblib"

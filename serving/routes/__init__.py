@@ -1,0 +1,1 @@
+"""Thin routers: HTTP in and out, everything else in ``serving.scorer`` and ``serving.model_store``."""

@@ -1,0 +1,64 @@
+"""``POST /v1/score`` and ``/v1/score/batch``: risk, decision, expected loss and fix-level explanations."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from claims.columnar import from_claims
+from serving.deps import MetricsDep, ScorerDep, SettingsDep
+from serving.openapi import batch_body, claim_body
+from serving.parsing import parse_batch, parse_claim
+from serving.responses import json_response
+from serving.schemas import MODEL_RESPONSES, BatchResult, ScoreResult
+
+router = APIRouter(prefix="/v1", tags=["claims"])
+
+ThresholdQuery = Annotated[
+    float | None,
+    Query(ge=0.0, le=1.0, description="override the model's operating point for this request"),
+]
+
+
+@router.post(
+    "/score",
+    response_model=ScoreResult,
+    summary="score one claim before it is sent",
+    responses=MODEL_RESPONSES,
+    openapi_extra=claim_body(),
+)
+async def score(request: Request, scorer: ScorerDep, metrics: MetricsDep, threshold: ThresholdQuery = None) -> Response:
+    claim = parse_claim(await request.body())
+    arrays = scorer.score_arrays(from_claims([claim]), threshold, with_fixes=True)
+    metrics.observe_risks(arrays.risk, arrays.review)
+    state = request.state
+    state.model_version = scorer.model_version
+    state.risk = round(float(arrays.risk[0]), 6)
+    state.n_claims = 1
+    return json_response(scorer.answers(arrays)[0])
+
+
+@router.post(
+    "/score/batch",
+    response_model=BatchResult,
+    summary="score up to the configured maximum of claims; invalid claims are reported, not fatal",
+    responses=MODEL_RESPONSES,
+    openapi_extra=batch_body(),
+)
+async def score_batch(
+    request: Request, scorer: ScorerDep, settings: SettingsDep, metrics: MetricsDep, threshold: ThresholdQuery = None
+) -> Response:
+    parsed = parse_batch(await request.body(), settings.max_batch)
+    results: list[dict[str, object]] = []
+    if parsed.claims:
+        arrays = scorer.score_arrays(from_claims(parsed.claims), threshold, with_fixes=True)
+        metrics.observe_risks(arrays.risk, arrays.review)
+        results = scorer.answers(arrays)
+    else:
+        scorer.resolve_threshold(threshold)  # same errors as a non-empty batch would give
+    state = request.state
+    state.model_version = scorer.model_version
+    state.n_claims = len(parsed.claims)
+    state.n_errors = len(parsed.errors)
+    return json_response({"results": results, "errors": parsed.errors})

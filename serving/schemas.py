@@ -1,0 +1,176 @@
+"""Response models of the HTTP API (requests reuse ``claims.model``), with OpenAPI examples.
+
+Handlers serialise their answers with orjson directly; these models exist to document the answers
+in ``/openapi.json`` (and so let schemathesis check every response against them).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+EXAMPLE_CLAIM: dict[str, Any] = {
+    "claim_id": "PCN20260115A",
+    "claim_type": "professional",
+    "frequency_code": "1",
+    "payer": {"id": "EXHP1", "name": "EXAMPLE HEALTH PLAN", "type": "commercial"},
+    "billing_provider_npi": "1234567893",
+    "place_of_service": "11",
+    "total_charge": 1250.00,
+    "diagnosis_codes": ["M06.9", "Z79.899"],
+    "prior_authorization": "PA778899",
+    "attachments": [{"report_type": "OZ", "transmission": "FX", "control_number": "INV20260110A", "line_number": 1}],
+    "submission_date": "2026-01-15",
+    "lines": [
+        {
+            "line_number": 1,
+            "procedure_code": "J3490",
+            "modifiers": [],
+            "description": "EXAMPLEMAB 100MG IV",
+            "charge": 1250.00,
+            "units": 1,
+            "unit_basis": "UN",
+            "service_date": "2026-01-10",
+            "diagnosis_pointers": [1, 2],
+            "note": "EXAMPLEMAB 100MG/10ML VIAL 200MG IV GIVEN",
+            "line_control_number": "L1",
+            "drug": {"ndc": "99999-0123-01", "quantity": 20, "unit": "ML"},
+        }
+    ],
+}
+
+_EXAMPLE_RULE: dict[str, Any] = {
+    "id": "SPECIFIC_CODE_EXISTS",
+    "line_number": 1,
+    "severity": "error",
+    "message": "NOC code billed although the NDC maps to a specific HCPCS code",
+    "evidence": {"procedure_code": "J3490", "specific_code": "J9999"},
+    "carc": "189",
+    "rarc": ["N657"],
+    "fix": "Bill the specific HCPCS code named in the evidence",
+}
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class Health(_Out):
+    status: Literal["ok"]
+
+
+class Readiness(_Out):
+    status: Literal["ready", "not_ready"]
+    model_version: str | None = None
+    reason: str | None = None
+
+
+class FiredRule(_Out):
+    """A fired rule (CONTRACT §3); ``risk_if_fixed`` only where a model scored the claim."""
+
+    id: str
+    line_number: int | None
+    severity: Literal["error", "warning"]
+    message: str
+    evidence: dict[str, Any]
+    carc: str | None
+    rarc: list[str]
+    fix: str | None
+    risk_if_fixed: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="the claim's risk with this one problem corrected"
+    )
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{**_EXAMPLE_RULE, "risk_if_fixed": 0.08}]})
+
+
+class CheckResult(_Out):
+    claim_id: str
+    rules: list[FiredRule]
+    rules_version: str
+    reference_data_version: str
+
+
+class ScoreResult(_Out):
+    claim_id: str
+    risk: float = Field(ge=0.0, le=1.0, description="calibrated probability that the payer denies the claim")
+    decision: Literal["review", "pass"]
+    threshold: float = Field(ge=0.0, le=1.0)
+    expected_loss: float = Field(description="risk × total charge (sum of line charges when no total)")
+    model_version: str
+    rules_version: str
+    reference_data_version: str
+    rules: list[FiredRule]
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "claim_id": "PCN20260115A",
+                    "risk": 0.41,
+                    "decision": "review",
+                    "threshold": 0.35,
+                    "expected_loss": 512.5,
+                    "model_version": "20260115T101500-3f2a9c1e",
+                    "rules_version": "r1-0c4f2b7a",
+                    "reference_data_version": "crosswalk=2024Q1..2026Q1;payment_limit=2026Q1;icd10cm=2026-04",
+                    "rules": [{**_EXAMPLE_RULE, "risk_if_fixed": 0.08}],
+                }
+            ]
+        },
+    )
+
+
+class BatchError(_Out):
+    index: int = Field(ge=0, description="position of the claim in the submitted list")
+    claim_id: str | None
+    error: str = Field(description="field paths and reasons; submitted values are never echoed")
+
+
+class BatchResult(_Out):
+    results: list[ScoreResult]
+    errors: list[BatchError]
+
+
+class ModelInfo(_Out):
+    model_version: str
+    source: Literal["export", "registry"]
+    threshold: float | None
+    trained_at: str | None = None
+    metrics: dict[str, Any] = Field(default_factory=dict)
+    data: dict[str, Any] = Field(default_factory=dict, description="training data summary")
+    rules_version: str = Field(description="rules version the served answers are computed with")
+    reference_data_version: str
+    model_rules_version: str | None = Field(default=None, description="rules version at training time")
+    model_reference_data_version: str | None = None
+    sha256: str | None = None
+
+
+class ReloadResult(_Out):
+    model_version: str
+    previous_model_version: str | None
+    changed: bool
+
+
+class ErrorDetail(_Out):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ErrorBody(_Out):
+    error: str
+    message: str
+    detail: list[ErrorDetail] | None = None
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "missing or wrong X-API-Key (only when keys are configured)"},
+    413: {"model": ErrorBody, "description": "request body or batch larger than the configured maximum"},
+    422: {"model": ErrorBody, "description": "invalid input: field paths and reasons, never the values"},
+}
+MODEL_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **ERROR_RESPONSES,
+    503: {"model": ErrorBody, "description": "no model is loaded"},
+}

@@ -1,0 +1,37 @@
+"""``claimrisk synth``: write a synthetic claims-and-remittance history with its ground truth."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from claims.errors import InputError
+from synthetic.history import CLAIMS_FILE, REMITS_FILE, write_history
+
+MAX_CLAIMS = 50_000_000
+
+
+def synth(*, n_claims: int, seed: int, out: Path, x12: bool) -> int:
+    """Generate the history; returns 0 (every record is generated, none can be rejected)."""
+    if n_claims < 1 or n_claims > MAX_CLAIMS:
+        raise InputError(f"--claims must be between 1 and {MAX_CLAIMS:,}, got {n_claims}")
+    if seed < 0:
+        raise InputError(f"--seed must be a non-negative integer, got {seed}")
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} exists and is not a folder")
+    try:
+        summary = write_history(seed, n_claims, out)
+        if x12:
+            from synthetic.x12 import write_x12
+
+            write_x12(out / CLAIMS_FILE, out / REMITS_FILE, out)
+    except OSError as error:
+        raise InputError(f"cannot write the history to {out}: {error.strerror or error}") from error
+    rate = summary.n_denied / max(summary.n_claims, 1)
+    print(
+        f"synth: {summary.n_claims:,} claims, {summary.n_lines:,} lines, {summary.n_remit_rows:,} remit rows, "
+        f"claim denial rate {rate:.1%} -> {out}",
+        file=sys.stderr,
+    )
+    return 0

@@ -1,0 +1,161 @@
+"""The scorer and the worklist: risk_if_fixed semantics, and API/CLI giving identical risks."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+from fastapi.testclient import TestClient
+
+from claims.columnar import from_claims
+from claims.errors import InputError
+from claims.model import Claim
+from claims.sources import load_claims
+from features.rules.catalog import RULE_IDS
+from serving.config import Settings
+from serving.model_store import ModelStore
+from serving.scorer import Scorer, load_rule_context
+
+
+@pytest.fixture(scope="module")
+def scorer(models_dir: Path) -> Scorer:
+    store = ModelStore(Settings(models_dir=models_dir), load_rule_context())
+    return store.load()
+
+
+@pytest.fixture(scope="module")
+def history_frame(history_dir: Path) -> Any:
+    read = load_claims(history_dir / "claims.jsonl")
+    return read.frame.take(np.arange(min(800, read.frame.n_claims)))
+
+
+def test_fixing_a_problem_never_raises_the_risk(scorer: Scorer, history_frame: Any) -> None:
+    arrays = scorer.score_arrays(history_frame, None, with_fixes=True)
+    assert arrays.fix_risk.shape[0] > 100, "the sample has fired rules"
+    base = arrays.risk[arrays.fix_claim]
+    assert np.all(arrays.fix_risk <= base + 1e-12)
+
+
+def test_fixing_the_dominant_problem_lowers_the_risk(scorer: Scorer, claim: dict[str, Any]) -> None:
+    claim["lines"][0]["drug"] = None  # NDC_MISSING on a NOC line: the commonest drug-claim denial
+    claim["diagnosis_codes"] = []  # and DIAGNOSIS_MISSING
+    claim["lines"][0]["diagnosis_pointers"] = []
+    result = scorer.score(from_claims([Claim.model_validate(claim)]))[0]
+    fixes = {r["id"]: r["risk_if_fixed"] for r in result["rules"]}
+    assert {"NDC_MISSING", "DIAGNOSIS_MISSING"} <= set(fixes)
+    dominant = min(fixes, key=lambda rule: fixes[rule])
+    assert fixes[dominant] < result["risk"] - 0.01
+    assert all(v <= result["risk"] + 1e-12 for v in fixes.values())
+
+
+def test_dominant_fix_lowers_risk_across_the_history(scorer: Scorer, history_frame: Any) -> None:
+    arrays = scorer.score_arrays(history_frame, None, with_fixes=True)
+    best = np.full(history_frame.n_claims, np.inf)
+    np.minimum.at(best, arrays.fix_claim, arrays.fix_risk)
+    flagged = np.isfinite(best)
+    lowered = best[flagged] < arrays.risk[flagged]
+    assert lowered.mean() > 0.9
+
+
+def test_risk_if_fixed_equals_rescoring_with_the_rule_columns_cleared(scorer: Scorer, history_frame: Any) -> None:
+    arrays = scorer.score_arrays(history_frame, None, with_fixes=True)
+    X, _ = scorer.model.featurize(history_frame)
+    columns = scorer.model.featurizer.rule_columns
+    for k in range(0, arrays.fix_claim.shape[0], max(1, arrays.fix_claim.shape[0] // 25)):
+        row = X[arrays.fix_claim[k]].copy()
+        row[columns[arrays.fix_rule[k]]] = 0
+        direct = scorer.model.predict_from_features(row[None, :])[0]
+        assert arrays.fix_risk[k] == pytest.approx(direct, abs=1e-12)
+
+
+def test_every_fired_rule_gets_its_own_risk_if_fixed(scorer: Scorer, history_frame: Any) -> None:
+    subset = history_frame.take(np.arange(50))
+    answers = scorer.score(subset)
+    for answer in answers:
+        for rule in answer["rules"]:
+            assert rule["id"] in RULE_IDS
+            assert 0.0 <= rule["risk_if_fixed"] <= answer["risk"] + 1e-12
+
+
+def _score_cli(history: Path, out: Path, models_dir: Path, monkeypatch: pytest.MonkeyPatch) -> int:
+    from serving.commands import score
+
+    monkeypatch.setenv("CLAIMRISK_MODELS_DIR", str(models_dir))
+    return score(input_path=history, output_path=out, threshold=None)
+
+
+def test_api_and_cli_give_identical_risks(
+    models_dir: Path, history_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    make_client: Callable[..., TestClient],
+) -> None:
+    lines = (history_dir / "claims.jsonl").read_text().splitlines()[:300]
+    source = tmp_path / "claims.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    assert _score_cli(source, tmp_path / "worklist.parquet", models_dir, monkeypatch) == 0
+    assert _score_cli(source, tmp_path / "worklist.csv", models_dir, monkeypatch) == 0
+    parquet = pq.read_table(tmp_path / "worklist.parquet").to_pylist()
+    csv = pacsv.read_csv(tmp_path / "worklist.csv").to_pylist()
+    assert len(parquet) == len(csv) == 300
+    with make_client(models_dir=models_dir) as client:
+        body = client.post("/v1/score/batch", json={"claims": [json.loads(x) for x in lines]}).json()
+    assert body["errors"] == []
+    api = {r["claim_id"]: r for r in body["results"]}
+    for row in parquet:
+        answer = api[row["claim_id"]]
+        assert row["risk"] == answer["risk"]
+        assert row["expected_loss"] == answer["expected_loss"]
+        assert row["decision"] == answer["decision"]
+        assert row["rules"] == list(dict.fromkeys(r["id"] for r in answer["rules"]))
+    for row in csv:
+        answer = api[row["claim_id"]]
+        assert row["risk"] == pytest.approx(answer["risk"], rel=1e-15)
+        assert (row["rules"] or "") == ";".join(dict.fromkeys(r["id"] for r in answer["rules"]))
+
+
+def test_worklist_is_ranked_by_expected_loss_and_reports_bad_records(
+    models_dir: Path, history_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    lines = (history_dir / "claims.jsonl").read_text().splitlines()[:100]
+    bad = json.loads(lines[0])
+    bad["claim_id"] = "BROKEN1"
+    bad["lines"][0]["units"] = "three"
+    source = tmp_path / "claims.jsonl"
+    source.write_text("\n".join([*lines[:50], json.dumps(bad), *lines[50:]]) + "\n")
+    assert _score_cli(source, tmp_path / "out.parquet", models_dir, monkeypatch) == 1
+    table = pq.read_table(tmp_path / "out.parquet")
+    assert table.column_names == ["claim_id", "risk", "expected_loss", "decision", "rules"]
+    assert table.num_rows == 100
+    loss = table.column("expected_loss").to_numpy()
+    assert np.all(np.diff(loss) <= 0)
+    err = capsys.readouterr().err
+    assert "line 51" in err and "BROKEN1" in err
+    assert "three" not in err
+
+
+def test_worklist_command_errors(models_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, claim: dict) -> None:
+    source = tmp_path / "c.jsonl"
+    source.write_text(json.dumps(claim) + "\n")
+    with pytest.raises(InputError, match=r"\.csv or \.parquet"):
+        _score_cli(source, tmp_path / "out.xlsx", models_dir, monkeypatch)
+    with pytest.raises(InputError, match="no exported model"):
+        _score_cli(source, tmp_path / "out.csv", tmp_path / "nothing", monkeypatch)
+
+
+def test_threshold_override_in_the_worklist(
+    models_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, claim: dict
+) -> None:
+    from serving.commands import score
+
+    source = tmp_path / "c.jsonl"
+    source.write_text(json.dumps(claim) + "\n" + json.dumps(dict(copy.deepcopy(claim), claim_id="B")) + "\n")
+    monkeypatch.setenv("CLAIMRISK_MODELS_DIR", str(models_dir))
+    assert score(input_path=source, output_path=tmp_path / "o.csv", threshold=0.0) == 0
+    assert set(pacsv.read_csv(tmp_path / "o.csv").column("decision").to_pylist()) == {"review"}

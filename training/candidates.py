@@ -1,0 +1,250 @@
+"""The model comparison: HistGradientBoosting vs LightGBM, with logistic regression and the
+rule count as baselines, fitted on the same time-ordered slices.
+
+Every candidate is fitted on the fit slice, stopped early and calibrated on the validation slice
+(the END of the train period) and only then scored on the holdout. The boosters are constrained
+monotone increasing in every rule-flag column. The winner is chosen on validation numbers, never
+on the holdout, so the holdout metrics stay an honest estimate.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import average_precision_score, roc_auc_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from training.calibration import CalibratedBooster, RuleCountScorer, raw_score
+from training.progress import bar
+
+BOOSTERS = ("lightgbm", "hist_gradient_boosting")
+BASELINES = ("logistic_regression", "rule_count")
+# Validation PR-AUC differences smaller than this are noise: the faster model wins the tie.
+QUALITY_TIE = 0.002
+MAX_ITERATIONS = 600
+EARLY_STOPPING_ROUNDS = 30
+
+
+@dataclass
+class Candidate:
+    name: str
+    classifier: CalibratedBooster
+    fit_seconds: float
+    n_fit_rows: int
+    iterations: int | None
+    validation: dict[str, float] = field(default_factory=dict)
+    predict_rows_per_s: float = float("nan")
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "fit_seconds": round(self.fit_seconds, 3),
+            "n_fit_rows": self.n_fit_rows,
+            "iterations": self.iterations,
+            "predict_rows_per_s": round(self.predict_rows_per_s, 1),
+            **{f"validation_{k}": v for k, v in self.validation.items()},
+        }
+
+
+def _threads() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+def fit_lightgbm(
+    X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.ndarray, monotone: list[int], seed: int = 0
+) -> tuple[Any, int]:
+    import lightgbm as lgb
+
+    model = lgb.LGBMClassifier(
+        n_estimators=MAX_ITERATIONS,
+        learning_rate=0.08,
+        num_leaves=31,
+        min_child_samples=40,
+        reg_lambda=1.0,
+        monotone_constraints=monotone,
+        monotone_constraints_method="intermediate",
+        n_jobs=_threads(),
+        random_state=seed,
+        verbose=-1,
+    )
+    with bar(total=MAX_ITERATIONS, desc="fitting LightGBM", unit="tree") as progress:
+
+        def tick(_env: Any) -> None:
+            progress.update(1)
+
+        model.fit(
+            X,
+            y,
+            eval_set=[(X_val, y_val)],
+            eval_metric="binary_logloss",
+            callbacks=[lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False), tick],
+        )
+    return model, int(model.best_iteration_ or model.n_estimators)
+
+
+def fit_hist_gradient_boosting(
+    X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.ndarray, monotone: list[int], seed: int = 0
+) -> tuple[Any, int]:
+    model = HistGradientBoostingClassifier(
+        max_iter=MAX_ITERATIONS,
+        learning_rate=0.08,
+        max_leaf_nodes=31,
+        min_samples_leaf=40,
+        l2_regularization=1.0,
+        monotonic_cst=monotone,
+        early_stopping=True,
+        n_iter_no_change=EARLY_STOPPING_ROUNDS,
+        scoring="loss",
+        random_state=seed,
+    )
+    with bar(total=None, desc="fitting HistGradientBoosting", unit="step") as progress:
+        model.fit(X, y, X_val=X_val, y_val=y_val)
+        progress.update(1)
+    return model, int(model.n_iter_)
+
+
+def fit_logistic(X: np.ndarray, y: np.ndarray) -> Any:
+    model = make_pipeline(
+        SimpleImputer(strategy="constant", fill_value=0.0, keep_empty_features=True),
+        StandardScaler(),
+        LogisticRegression(max_iter=300, C=1.0),
+    )
+    return model.fit(X, y)
+
+
+def _validation_scores(estimator: Any, X_val: np.ndarray, y_val: np.ndarray) -> dict[str, float]:
+    """Ranking quality on the validation slice from the raw margin (calibration cannot change it)."""
+    margin = raw_score(estimator, X_val)
+    both = np.unique(y_val).size == 2
+    return {
+        "roc_auc": float(roc_auc_score(y_val, margin)) if both else float("nan"),
+        "pr_auc": float(average_precision_score(y_val, margin)) if both else float("nan"),
+    }
+
+
+def _timed_predict(candidate: Candidate, X: np.ndarray) -> np.ndarray:
+    started = time.perf_counter()
+    p = candidate.classifier.predict_proba(X)[:, 1]
+    elapsed = time.perf_counter() - started
+    candidate.predict_rows_per_s = X.shape[0] / elapsed if elapsed > 0 else float("inf")
+    return p
+
+
+def fit_candidates(
+    X_fit: np.ndarray,
+    y_fit: np.ndarray,
+    X_val: np.ndarray,
+    y_val: np.ndarray,
+    monotone: list[int],
+    *,
+    compare_rows: int | None = None,
+    seed: int = 0,
+) -> dict[str, Candidate]:
+    """Fit and calibrate all four candidates. ``compare_rows`` keeps only the most recent rows of the
+    fit slice for the comparison (the winner is refitted on the whole slice by ``refit``)."""
+    if compare_rows is not None and X_fit.shape[0] > compare_rows:
+        X_fit, y_fit = X_fit[-compare_rows:], y_fit[-compare_rows:]
+    flags = [i for i, c in enumerate(monotone) if c > 0]
+    out: dict[str, Candidate] = {}
+    fitters = {"lightgbm": fit_lightgbm, "hist_gradient_boosting": fit_hist_gradient_boosting}
+    for name, fitter in fitters.items():
+        started = time.perf_counter()
+        estimator, iterations = fitter(X_fit, y_fit, X_val, y_val, monotone, seed)
+        seconds = time.perf_counter() - started
+        out[name] = Candidate(
+            name=name,
+            classifier=CalibratedBooster(estimator).fit(X_val, y_val),
+            fit_seconds=seconds,
+            n_fit_rows=int(X_fit.shape[0]),
+            iterations=iterations,
+            validation=_validation_scores(estimator, X_val, y_val),
+        )
+    started = time.perf_counter()
+    logistic = fit_logistic(X_fit, y_fit)
+    out["logistic_regression"] = Candidate(
+        name="logistic_regression",
+        classifier=CalibratedBooster(logistic).fit(X_val, y_val),
+        fit_seconds=time.perf_counter() - started,
+        n_fit_rows=int(X_fit.shape[0]),
+        iterations=None,
+        validation=_validation_scores(logistic, X_val, y_val),
+    )
+    counter = RuleCountScorer(flags).fit(X_fit)
+    out["rule_count"] = Candidate(
+        name="rule_count",
+        classifier=CalibratedBooster(counter).fit(X_val, y_val),
+        fit_seconds=0.0,
+        n_fit_rows=int(X_fit.shape[0]),
+        iterations=None,
+        validation=_validation_scores(counter, X_val, y_val),
+    )
+    return out
+
+
+def predict_holdout(candidates: dict[str, Candidate], X_holdout: np.ndarray) -> dict[str, np.ndarray]:
+    """Calibrated holdout probabilities per candidate, timing each one's batch throughput."""
+    return {name: _timed_predict(c, X_holdout) for name, c in candidates.items()}
+
+
+def choose(candidates: dict[str, Candidate]) -> tuple[str, str]:
+    """(winner, why): the booster with the better validation PR-AUC; within QUALITY_TIE, the faster one."""
+    a, b = (candidates[name] for name in BOOSTERS)
+    qa, qb = a.validation["pr_auc"], b.validation["pr_auc"]
+    if np.isnan(qa) or np.isnan(qb) or abs(qa - qb) < QUALITY_TIE:
+        faster = a if a.predict_rows_per_s >= b.predict_rows_per_s else b
+        other = b if faster is a else a
+        return faster.name, (
+            f"{faster.name}: validation PR-AUC within {QUALITY_TIE} of {other.name} "
+            f"({faster.validation['pr_auc']:.4f} vs {other.validation['pr_auc']:.4f}), and it fits in "
+            f"{faster.fit_seconds:.1f} s vs {other.fit_seconds:.1f} s and predicts "
+            f"{faster.predict_rows_per_s:,.0f} vs {other.predict_rows_per_s:,.0f} rows/s"
+        )
+    better, other = (a, b) if qa > qb else (b, a)
+    return better.name, (
+        f"{better.name}: higher validation PR-AUC ({better.validation['pr_auc']:.4f} vs "
+        f"{other.validation['pr_auc']:.4f} for {other.name}); fit {better.fit_seconds:.1f} s vs "
+        f"{other.fit_seconds:.1f} s, predict {better.predict_rows_per_s:,.0f} vs {other.predict_rows_per_s:,.0f} rows/s"
+    )
+
+
+def refit(
+    name: str, X_fit: np.ndarray, y_fit: np.ndarray, X_val: np.ndarray, y_val: np.ndarray, monotone: list[int], seed: int = 0
+) -> Candidate:
+    """Fit the chosen booster on the whole fit slice (after a subsampled comparison)."""
+    fitter = fit_lightgbm if name == "lightgbm" else fit_hist_gradient_boosting
+    started = time.perf_counter()
+    estimator, iterations = fitter(X_fit, y_fit, X_val, y_val, monotone, seed)
+    return Candidate(
+        name=name,
+        classifier=CalibratedBooster(estimator).fit(X_val, y_val),
+        fit_seconds=time.perf_counter() - started,
+        n_fit_rows=int(X_fit.shape[0]),
+        iterations=iterations,
+        validation=_validation_scores(estimator, X_val, y_val),
+    )
+
+
+def importances(classifier: CalibratedBooster, X: np.ndarray, y: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Share of importance per feature: LightGBM's total gain, else permutation importance on at
+    most 3,000 claims (HistGradientBoosting has no gain importance)."""
+    estimator = classifier.estimator
+    if type(estimator).__module__.startswith("lightgbm"):
+        gain = np.asarray(estimator.booster_.feature_importance(importance_type="gain"), dtype=np.float64)
+    else:
+        from sklearn.inspection import permutation_importance
+
+        rng = np.random.default_rng(seed)
+        rows = rng.choice(X.shape[0], size=min(3000, X.shape[0]), replace=False)
+        result = permutation_importance(
+            classifier, X[rows], y[rows], scoring="neg_brier_score", n_repeats=2, random_state=seed
+        )
+        gain = np.clip(np.asarray(result.importances_mean, dtype=np.float64), 0.0, None)
+    total = gain.sum()
+    return gain / total if total > 0 else gain
