@@ -59,7 +59,7 @@ def synthetic_rows(n: int) -> Iterator[dict[str, Any]]:
     """§6 rows for n claims: two lines each, every third drug line denied CO-16 with M119."""
     for i in range(n):
         denied = i % 3 == 0
-        lines = [
+        lines: list[tuple[str, float, float, list[dict[str, Any]], list[str]]] = [
             ("J3490", 1250.0, 0.0 if denied else 1000.0,
              [{"level": "line", "group": "CO", "reason": "16" if denied else "45",
                "amount": 1250.0 if denied else 250.0}], ["M119"] if denied else []),
@@ -111,7 +111,8 @@ def _x12sdk_claims(path: Path) -> int:
     n = 0
     with X12ModelReader(str(path)) as reader:
         for model in reader.models():
-            n += sum(1 for _ in model.claims())
+            claims: Any = model.claims()  # type: ignore[attr-defined]
+            n += sum(1 for _ in claims)
     return n
 
 

@@ -23,6 +23,7 @@ a record they doubt is simply sent to pydantic. Doubtful by construction:
 from __future__ import annotations
 
 import datetime as dt
+import re
 import types
 import typing
 from collections.abc import Callable, Iterator, Sequence
@@ -48,7 +49,7 @@ from claims.model import Claim
 CHUNK_BYTES = 16 << 20  # lines are read and parsed in blocks of about this size
 ARROW_BLOCK_BYTES = 1 << 20  # pyarrow block size: several blocks per chunk let it use all cores
 MIN_BISECT_LINES = 16  # a failed Arrow parse of this many lines or fewer goes line by line to pydantic
-SPLIT_WAYS = 8  # a failed Arrow parse is retried in this many parts (fewer re-parses than halving)
+SPLIT_WAYS = 4  # a failed Arrow parse is retried in this many parts (fewer re-parses than halving)
 _JSON_WHITESPACE = b" \t\r\n"
 _UTF8_BOM = b"\xef\xbb\xbf"
 _OPEN_BRACE = ord("{")
@@ -251,9 +252,10 @@ def _null_sensitive_names(spec: _Spec) -> set[str]:
 
 def doubtful_line_pattern(spec: _Spec) -> str:
     """A line matching this goes straight to pydantic: an explicit null where only absence is
-    allowed (also behind a key spelt with escapes), or "}" then "{" (two values on one line)."""
+    allowed, a key spelt with escapes (it could hide any name), or "}" then "{" (two values on
+    one line)."""
     names = "|".join(sorted(_null_sensitive_names(spec)))
-    return r'(?:(?:' + names + r')|\\[^"]*)"\s*:\s*null' + r"|\}\s*\{"
+    return r'(?:' + names + r')"\s*:\s*null|\\[^"]*"\s*:' + r"|\}\s*\{"
 
 
 _DOUBTFUL_LINE = doubtful_line_pattern(CLAIM_SPEC)
@@ -275,17 +277,21 @@ def _np_int(values: pa.Array | pa.ChunkedArray, fill: int = 0) -> np.ndarray:
 
 def parse_iso_dates(values: pa.Array) -> np.ndarray:
     """ISO ``YYYY-MM-DD`` strings -> datetime64[D]; NaT for null or for anything pydantic would
-    refuse (wrong shape, impossible day, year 0). ``strptime`` alone is lenient (2023-02-29 becomes
-    March 1st), hence the round trip through ``strftime``."""
+    refuse (another shape, an impossible day, year 0). Arrow's cast is strict and fast but fails the
+    whole array on one bad date; then ``strptime`` (lenient: 2023-02-29 becomes March 1st) plus a
+    round trip through ``strftime`` finds the bad ones."""
     shaped = _np_bool(pc.match_substring_regex(values, _ASCII_DATE), False)
-    stamps = pc.strptime(values, format="%Y-%m-%d", unit="s", error_is_null=True)
-    back = pc.strftime(stamps, format="%Y-%m-%d")
-    exact = _np_bool(pc.equal(back, values), False)
     year_zero = _np_bool(pc.starts_with(values, "0000"), False)
-    good = shaped & exact & ~year_zero
-    days = np.asarray(pc.cast(stamps, pa.date32()).to_numpy(zero_copy_only=False), dtype="datetime64[D]")
-    days[~good] = np.datetime64("NaT")
-    return days
+    good = shaped & ~year_zero
+    try:
+        days = pc.cast(values, pa.date32())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        stamps = pc.strptime(values, format="%Y-%m-%d", unit="s", error_is_null=True)
+        good &= _np_bool(pc.equal(pc.strftime(stamps, format="%Y-%m-%d"), values), False)
+        days = pc.cast(stamps, pa.date32())
+    out = np.asarray(days.to_numpy(zero_copy_only=False), dtype="datetime64[D]")
+    out[~good] = np.datetime64("NaT")
+    return out
 
 
 def _flat(array: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -677,7 +683,9 @@ class JsonlShape:
     @staticmethod
     def of(model: type[BaseModel], extra_check: Callable[[pa.Table], np.ndarray] | None = None) -> JsonlShape:
         spec = model_spec(model)
-        options = pa_json.ParseOptions(explicit_schema=arrow_schema(spec), unexpected_field_behavior="error")
+        # "infer" rather than "error": an unknown field then does not fail a whole block without
+        # saying where; it shows up as an extra column and the lines naming it go to pydantic.
+        options = pa_json.ParseOptions(explicit_schema=arrow_schema(spec), unexpected_field_behavior="infer")
         return JsonlShape(spec, options, doubtful_line_pattern(spec), extra_check)
 
     def rows_failing(self, table: pa.Table) -> np.ndarray:
@@ -706,31 +714,87 @@ def _arrow_candidates(chunk: _ChunkLines, shape: JsonlShape) -> tuple[np.ndarray
     return np.flatnonzero(candidate), np.asarray(to_pydantic, dtype=np.int64)
 
 
+def _read_json(buffer: pa.Buffer, options: pa_json.ParseOptions, *, single_block: bool) -> pa.Table:
+    read_options = (
+        pa_json.ReadOptions(use_threads=False, block_size=max(buffer.size + 1, ARROW_BLOCK_BYTES))
+        if single_block
+        else pa_json.ReadOptions(use_threads=True, block_size=ARROW_BLOCK_BYTES)
+    )
+    return pa_json.read_json(pa.BufferReader(buffer), read_options=read_options, parse_options=options)
+
+
+_ROW_HINT = re.compile(r" in row (\d+)$")
+
+
 def _parse_arrow(
     chunk: _ChunkLines, indices: np.ndarray, options: pa_json.ParseOptions
 ) -> tuple[list[tuple[pa.Table, np.ndarray]], list[np.ndarray]]:
-    """Parse the given lines with Arrow; bisect around failures.
+    """Parse the given lines with Arrow, isolating the lines it cannot parse.
 
-    Returns (tables with the line index of each row, line indices left to pydantic)."""
-    try:
-        table = pa_json.read_json(
-            pa.BufferReader(chunk.joined(indices)),
-            read_options=pa_json.ReadOptions(use_threads=True, block_size=ARROW_BLOCK_BYTES),
-            parse_options=options,
-        )
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-        table = None
-    if table is not None and table.num_rows == indices.size:
-        return [(table, indices)], []
-    if indices.size <= MIN_BISECT_LINES:
-        return [], [indices]
+    Returns (tables with the line index of each row, line indices left to pydantic). The first
+    attempt uses all cores; after a failure, parts are parsed as one block each, so Arrow's
+    error names the failing row ("... in row N") and only that line is set aside. Errors without
+    a row (an unexpected field, a float for an integer) are isolated by splitting the part."""
     tables: list[tuple[pa.Table, np.ndarray]] = []
     rest: list[np.ndarray] = []
-    for part in np.array_split(indices, min(SPLIT_WAYS, indices.size)):
-        part_tables, part_rest = _parse_arrow(chunk, part, options)
-        tables.extend(part_tables)
-        rest.extend(part_rest)
+    pending = [indices]
+    single_block = False
+    while pending:
+        part = pending.pop()
+        try:
+            table = _read_json(chunk.joined(part), options, single_block=single_block)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
+            hint = _ROW_HINT.search(str(exc)) if single_block else None
+            row = int(hint.group(1)) if hint else -1
+            single_block = True
+            if 0 <= row < part.size:
+                rest.append(part[row : row + 1])
+                pending.extend(p for p in (part[:row], part[row + 1 :]) if p.size)
+            elif part.size <= MIN_BISECT_LINES:
+                rest.append(part)
+            else:
+                pending.extend(np.array_split(part, min(SPLIT_WAYS, part.size)))
+            continue
+        if table.num_rows == part.size:
+            table, unknown = _known_fields_only(table, options.explicit_schema)
+            if unknown:
+                named = np.zeros(part.size, dtype=bool)
+                for name in unknown:
+                    named |= _np_bool(pc.match_substring(chunk.lines.take(pa.array(part)), f'"{name}"'), True)
+                rest.append(part[named])
+                table, part = table.filter(pa.array(~named)), part[~named]
+            tables.append((table, part))
+        elif part.size <= MIN_BISECT_LINES:
+            rest.append(part)
+        else:  # a line held more or fewer than one value: find it by splitting
+            pending.extend(np.array_split(part, min(SPLIT_WAYS, part.size)))
     return tables, rest
+
+
+def _known_fields_only(table: pa.Table, schema: pa.Schema) -> tuple[pa.Table, set[str]]:
+    """The table reduced to ``schema``, and the names of the unknown fields Arrow inferred."""
+    if table.schema.equals(schema):
+        return table, set()
+    unknown: set[str] = set(table.column_names) - set(schema.names)
+    columns = []
+    for target in schema:
+        columns.append(_project(_flat(table.column(target.name)), target.type, unknown))
+    return pa.Table.from_arrays(columns, schema=schema), unknown
+
+
+def _project(values: pa.Array, target: pa.DataType, unknown: set[str]) -> pa.Array:
+    if values.type.equals(target):
+        return values
+    if pa.types.is_struct(target):
+        present = {values.type.field(i).name for i in range(values.type.num_fields)}
+        unknown |= present - {f.name for f in target}
+        children = [_project(values.field(f.name), f.type, unknown) for f in target]
+        return pa.StructArray.from_arrays(children, fields=list(target), mask=values.is_null())
+    if pa.types.is_list(target):
+        return pa.ListArray.from_arrays(
+            values.offsets, _project(values.values, target.value_type, unknown), type=target, mask=values.is_null()
+        )
+    raise pa.ArrowTypeError(f"unexpected type {values.type} for {target}")
 
 
 def split_chunk(chunk: _ChunkLines, shape: JsonlShape) -> tuple[pa.Table | None, np.ndarray, np.ndarray]:
@@ -746,6 +810,9 @@ def split_chunk(chunk: _ChunkLines, shape: JsonlShape) -> tuple[pa.Table | None,
         if parsed:
             table = pa.concat_tables([t for t, _ in parsed]).combine_chunks()
             rows = np.concatenate([r for _, r in parsed])
+            if rows.size > 1 and np.any(rows[1:] < rows[:-1]):
+                order = np.argsort(rows, kind="stable")
+                table, rows = table.take(pa.array(order)), rows[order]
             bad = shape.rows_failing(table)
             if bad.any():
                 pydantic_lines.append(rows[bad])

@@ -54,40 +54,43 @@ def classify_outcome(
 
     ``adjustments`` are the row's claim- and line-level CAS; ``claim_charge``/``claim_paid``
     (CLP03/CLP04) decide whether claim-level CAS deny the whole claim, defaulting to the row's
-    own figures (a claim without lines). Patient share (group PR) and contractual reasons never
-    count as denial: a $0 line whose charge went entirely to the deductible is paid, not denied.
+    own figures (a claim without lines). Denied: nothing paid, some non-contractual reason, and the
+    non-patient adjustments cover what the patient does not owe. Patient share (group PR) and
+    contractual reasons alone never deny: a $0 line that went to the deductible is paid.
     """
     if claim_status in EXCLUDED_STATUSES:
         return "excluded"
-    line_denial = line_patient = claim_denial = claim_patient = 0.0
+    # [claim, line] totals of denial (non-patient, non-contractual), contractual and patient share
+    denial = [0.0, 0.0]
+    contractual = [0.0, 0.0]
+    patient = [0.0, 0.0]
     for adj in adjustments:
         reason = adj["reason"]
         if reason == PENDING_REASON:
             return "excluded"
-        amount = float(adj["amount"])
-        at_claim = adj["level"] == "claim"
+        level = 0 if adj["level"] == "claim" else 1
         if adj["group"] == PATIENT_GROUP:
-            if at_claim:
-                claim_patient += amount
-            else:
-                line_patient += amount
-        elif reason not in CONTRACTUAL_REASONS:
-            if at_claim:
-                claim_denial += amount
-            else:
-                line_denial += amount
+            patient[level] += float(adj["amount"])
+        elif reason in CONTRACTUAL_REASONS:
+            contractual[level] += float(adj["amount"])
+        else:
+            denial[level] += float(adj["amount"])
     if claim_status == DENIED_STATUS:
         return "denied"
-    if claim_denial > EPSILON:
-        total_charge = claim_charge if claim_charge is not None else (charge or 0.0)
-        total_paid = claim_paid if claim_paid is not None else (paid or 0.0)
-        if abs(total_paid) <= EPSILON and claim_denial >= total_charge - claim_patient - EPSILON:
+    totals = (
+        (claim_charge if claim_charge is not None else (charge or 0.0),
+         claim_paid if claim_paid is not None else (paid or 0.0)),
+        (charge or 0.0, paid or 0.0),
+    )
+    for level in (0, 1):  # a claim-level denial of the whole claim denies every line
+        level_charge, level_paid = totals[level]
+        if (
+            denial[level] > EPSILON
+            and abs(level_paid) <= EPSILON
+            and denial[level] + contractual[level] >= level_charge - patient[level] - EPSILON
+        ):
             return "denied"
-    if line_denial > EPSILON:
-        if abs(paid or 0.0) <= EPSILON and line_denial >= (charge or 0.0) - line_patient - EPSILON:
-            return "denied"
-        return "reduced"
-    if claim_denial > EPSILON:
+    if denial[0] > EPSILON or denial[1] > EPSILON:
         return "reduced"
     return "paid"
 

@@ -28,6 +28,10 @@ import pandas as pd
 from claims.errors import InputError, RecordError
 from reference.ndc import normalize_ndc
 
+# Bump when a cleaning rule changes what is kept from the same raw file: it is part of the data
+# version, so models record which cleaning their reference data went through.
+LOADER_VERSION = 1
+
 # How far into a file the header may sit; CMS uses 8-10 preamble lines.
 _MAX_PREAMBLE_ROWS = 60
 _EFFECTIVE = re.compile(
@@ -183,11 +187,13 @@ def _read_raw(path: Path, text: str, is_header: Callable[[list[str]], bool], wha
 
 
 class _HeaderTest:
-    def __init__(self, *required: str) -> None:
+    """A row is the header when it names every required column (in any accepted spelling)."""
+
+    def __init__(self, *required: tuple[str, ...]) -> None:
         self.required = required
 
     def __call__(self, cells: list[str]) -> bool:
-        return all(name in cells for name in self.required)
+        return all(any(name in cells for name in spellings) for spellings in self.required)
 
 
 def _map_columns(path: Path, header: list[str], spec: dict[str, tuple[str, ...]]) -> dict[str, int]:
@@ -239,7 +245,12 @@ def read_crosswalk(path: Path) -> CmsTable:
     """Parse an ASP NDC-HCPCS crosswalk CSV; one row per (NDC, HCPCS) in its quarter."""
     path = Path(path)
     text, digest = _decode(path)
-    raw = _read_raw(path, text, _HeaderTest("NDC2", "BILLUNITS"), "ASP NDC-HCPCS crosswalk")
+    raw = _read_raw(
+        path,
+        text,
+        _HeaderTest(_CROSSWALK_COLUMNS["ndc"], _CROSSWALK_COLUMNS["bill_units"]),
+        "ASP NDC-HCPCS crosswalk",
+    )
     columns = _map_columns(path, raw.header, _CROSSWALK_COLUMNS)
     frame = _frame(raw, columns)
     n = len(frame)
@@ -306,7 +317,7 @@ def read_payment_limit(path: Path) -> CmsTable:
     """Parse an ASP payment-limit CSV; one row per HCPCS code with its $ limit per HCPCS unit."""
     path = Path(path)
     text, digest = _decode(path)
-    raw = _read_raw(path, text, _HeaderTest("PAYMENT LIMIT"), "ASP payment-limit")
+    raw = _read_raw(path, text, _HeaderTest(_PAYMENT_COLUMNS["payment_limit"]), "ASP payment-limit")
     columns = _map_columns(path, raw.header, _PAYMENT_COLUMNS)
     frame = _frame(raw, columns)
     n = len(frame)

@@ -24,7 +24,7 @@ import pandas as pd
 
 from claims.errors import InputError
 from reference import compact
-from reference.cms import CmsTable, read_crosswalk, read_payment_limit
+from reference.cms import LOADER_VERSION, CmsTable, read_crosswalk, read_payment_limit
 
 _MAX_LISTED = 10  # individual skipped rows printed per reason; the rest are counted
 
@@ -87,6 +87,7 @@ def save_tables(tables: list[CmsTable], *, fresh: bool = False) -> None:
             manifest.setdefault(kind, {})[table.quarter] = _entry(table)
         assert frame is not None
         compact.write_table(frame, name)
+    manifest["loader"] = LOADER_VERSION
     compact.write_manifest(manifest)
 
 

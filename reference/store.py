@@ -1,10 +1,11 @@
 """``load_reference()``: the crosswalk and payment limits in memory, with vectorized lookups.
 
 Every lookup runs on two very different paths: one claim scored on the API (must cost
-microseconds) and a million-line batch (must run at millions of rows a second). Both are served by
-the same shape of code: inputs are factorized (``pd.factorize``, one hash pass), the few distinct
-values are mapped through Python dicts built once at load, and rows are answered by integer keys
-and ``np.searchsorted`` over sorted key arrays. Nothing loops per row.
+microseconds) and a million-line batch (must run at millions of rows a second). Batches are
+factorized (``pd.factorize``, one hash pass), the few distinct values are mapped to integer ids
+through dicts built once at load, and rows are answered by fancy indexing into dense tables built
+at load. Nothing loops per row; arrays of up to 32 values skip the factorization, whose fixed cost
+would dominate a single claim.
 
 Quarters are chosen by date: a claim is checked against the crosswalk that CMS made effective on
 its service date, since NDC-HCPCS pairs appear and disappear from quarter to quarter.
@@ -35,27 +36,36 @@ def _normal_code(value: object) -> object:
     return value.strip().upper() if isinstance(value, str) else value
 
 
-def _ids(values: np.ndarray, mapping: dict[str, int], *, normalise: bool = False) -> np.ndarray:
-    """Map an object array through ``mapping`` (unknown/None -> -1), one dict lookup per distinct value.
+def _ids(
+    values: np.ndarray, mapping: dict[str, int], *, normalise: bool = False, missing: int = -1
+) -> np.ndarray:
+    """Map an object array through ``mapping`` (unknown/None -> ``missing``), one dict lookup per
+    distinct value.
 
     ``normalise`` upper-cases and trims first (HCPCS codes arrive as "j9035 " from some sources).
     """
     flat = np.asarray(values, dtype=object).ravel()
     if flat.size <= _SMALL_BATCH:
         items = [_normal_code(v) for v in flat.tolist()] if normalise else flat.tolist()
-        return np.fromiter((mapping.get(v, -1) if isinstance(v, str) else -1 for v in items), np.int64, len(items))
+        return np.fromiter(
+            (mapping.get(v, missing) if isinstance(v, str) else missing for v in items), np.int64, len(items)
+        )
     codes, uniques = pd.factorize(flat, use_na_sentinel=True)
-    if normalise:
-        uniques = [_normal_code(u) for u in uniques]
-    lookup = np.empty(len(uniques) + 1, dtype=np.int64)
-    lookup[:-1] = [mapping.get(u, -1) if isinstance(u, str) else -1 for u in uniques]
-    lookup[-1] = -1  # the NA sentinel
+    distinct = [_normal_code(u) for u in uniques] if normalise else uniques.tolist()
+    lookup = np.empty(len(distinct) + 1, dtype=np.int64)
+    lookup[:-1] = [mapping.get(u, missing) if isinstance(u, str) else missing for u in distinct]
+    lookup[-1] = missing  # the NA sentinel
     return lookup[codes]
 
 
 @dataclass(frozen=True, eq=False)
 class ReferenceData:
-    """All reference data the rules, features and synthetic payers use, loaded once per process."""
+    """All reference data the rules, features and synthetic payers use, loaded once per process.
+
+    ``crosswalk`` rows are unique per (quarter, ndc11, hcpcs), sorted by quarter, hcpcs, ndc11;
+    string columns use pandas' ``str`` dtype, the effective dates ``datetime64[ms]`` (pandas has no
+    day unit; ``quarter_starts``/``quarter_ends`` give them as ``datetime64[D]``).
+    """
 
     crosswalk: pd.DataFrame
     # the latest payment-limit quarter: hcpcs, description, dosage, payment_limit, coinsurance_pct
@@ -68,13 +78,13 @@ class ReferenceData:
     versions: dict[str, str]
     version: str
     manifest: dict[str, Any] = field(repr=False)
-    # Lookup structures (built once by build_reference). A "pair" is (quarter, NDC), keyed
-    # quarter * n_ndc + ndc_id into a dense table: 9 quarters x ~15k NDCs is ~140k int32 slots, so a
-    # lookup is one fancy index, no search. A pair's crosswalk rows are contiguous ("entries").
+    # Lookup structures (built once by build_reference). A "pair" is (quarter, NDC), found through
+    # a dense table indexed by quarter and NDC id: 9 quarters x ~15k NDCs is ~140k int32 slots, so
+    # a lookup is one fancy index, no search. A pair's crosswalk rows are contiguous ("entries").
     _later_starts: np.ndarray = field(repr=False)  # quarter_starts[1:]
     _ndc_ids: dict[str, int] = field(repr=False)
     _hcpcs_ids: dict[str, int] = field(repr=False)
-    _pair_row: np.ndarray = field(repr=False)  # pair key -> pair number, -1 absent; last slot = sentinel
+    _pair_row: np.ndarray = field(repr=False)  # quarter * (n_ndc + 1) + ndc id -> pair number, -1 absent
     _pair_codes: np.ndarray = field(repr=False)  # pair number -> tuple of HCPCS; last = ()
     _pair_start: np.ndarray = field(repr=False)  # pair number -> first entry; last = 0
     _pair_count: np.ndarray = field(repr=False)  # pair number -> number of entries; last = 0
@@ -98,13 +108,13 @@ class ReferenceData:
     def _pairs(self, quarter_idx: np.ndarray, ndc11: np.ndarray) -> np.ndarray:
         """Pair number per row (-1 when the NDC is not in that quarter's crosswalk)."""
         quarter = np.asarray(quarter_idx, dtype=np.int64).ravel()
-        ndc = _ids(ndc11, self._ndc_ids)
+        width = len(self._ndc_ids) + 1  # NDC ids, then one always-absent column for unknown NDCs
+        ndc = _ids(ndc11, self._ndc_ids, missing=width - 1)
         if quarter.shape != ndc.shape:
             raise ValueError(f"quarter_idx has {quarter.size} rows but ndc11 has {ndc.size}")
-        sentinel = self._pair_row.size - 1
-        valid = (ndc >= 0) & (quarter >= 0) & (quarter < len(self.quarters))
-        key = np.where(valid, quarter * len(self._ndc_ids) + ndc, sentinel)
-        return self._pair_row[key]
+        if quarter.size and (quarter.min() < 0 or quarter.max() >= len(self.quarters)):
+            raise ValueError("quarter_idx out of range: use quarter_index(dates)")
+        return self._pair_row[quarter * width + ndc]
 
     def codes_for_ndc(self, quarter_idx: np.ndarray, ndc11: np.ndarray) -> np.ndarray:
         """Per row, the tuple of HCPCS codes CMS lists the NDC under in that quarter (``()`` if none)."""
@@ -112,7 +122,16 @@ class ReferenceData:
 
     def bill_units(self, quarter_idx: np.ndarray, ndc11: np.ndarray, hcpcs: np.ndarray) -> np.ndarray:
         """Per row, BILLUNITS (HCPCS units per NDC item) for the (NDC, HCPCS) pair; NaN when not listed."""
+        return self._units(self._pairs(quarter_idx, ndc11), hcpcs)
+
+    def codes_and_bill_units(
+        self, quarter_idx: np.ndarray, ndc11: np.ndarray, hcpcs: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``codes_for_ndc`` and ``bill_units`` together, hashing the NDCs once (the costly part)."""
         pair = self._pairs(quarter_idx, ndc11)
+        return self._pair_codes[pair], self._units(pair, hcpcs)
+
+    def _units(self, pair: np.ndarray, hcpcs: np.ndarray) -> np.ndarray:
         code = _ids(hcpcs, self._hcpcs_ids, normalise=True)
         if code.shape != pair.shape:
             raise ValueError(f"hcpcs has {code.size} rows but ndc11 has {pair.size}")
@@ -143,11 +162,12 @@ def _quarter_range(quarters: list[str]) -> str:
 
 def _version(versions: dict[str, str], manifest: dict[str, Any]) -> str:
     """Short, stable id of the exact data: the quarter ranges plus a digest of the source files."""
-    sources = {
+    sources: dict[str, Any] = {
         kind: {q: entry.get("sha256") for q, entry in sorted(manifest.get(kind, {}).items())}
         for kind in ("crosswalk", "payment_limit")
     }
     sources["icd10cm"] = manifest.get("icd10cm", {}).get("sha256", {})
+    sources["loader"] = manifest.get("loader")
     digest = hashlib.sha256(json.dumps(sources, sort_keys=True).encode()).hexdigest()[:8]
     return (
         f"xw{versions['crosswalk'].replace('..', '-')}"
@@ -196,8 +216,10 @@ def build_reference(
     starts_at = np.flatnonzero(np.r_[True, entry_pair[1:] != entry_pair[:-1]])
     counts = np.diff(np.r_[starts_at, len(entry_pair)])
     n_pairs = len(starts_at)
-    pair_row = np.full(len(quarters) * len(ndcs) + 1, -1, dtype=np.int32)
-    pair_row[entry_pair[starts_at]] = np.arange(n_pairs, dtype=np.int32)
+    # dense (quarter, ndc id) -> pair number, with one extra always-absent ndc column per quarter
+    pair_row = np.full(len(quarters) * (len(ndcs) + 1), -1, dtype=np.int32)
+    first = entry_pair[starts_at]
+    pair_row[(first // len(ndcs)) * (len(ndcs) + 1) + first % len(ndcs)] = np.arange(n_pairs, dtype=np.int32)
     pair_start = np.append(starts_at, 0).astype(np.int64)
     pair_count = np.append(counts, 0).astype(np.int64)
 
@@ -207,7 +229,10 @@ def build_reference(
         zip(codes_sorted[starts_at[single]].tolist()), dtype=object, count=int(single.sum())
     )
     pair_codes[:-1][~single] = np.fromiter(
-        (tuple(codes_sorted[a : a + c].tolist()) for a, c in zip(starts_at[~single], counts[~single], strict=True)),
+        (
+            tuple(codes_sorted[a : a + c].tolist())
+            for a, c in zip(starts_at[~single], counts[~single], strict=True)
+        ),
         dtype=object,
         count=int((~single).sum()),
     )

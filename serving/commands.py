@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -54,6 +55,10 @@ def score(*, input_path: Path, output_path: Path, threshold: float | None) -> in
     return 1 if read.errors else 0
 
 
+def _after_graceful_shutdown(signum: int, frame: object) -> None:
+    """Swallow the signal uvicorn re-raises once it has finished shutting down gracefully."""
+
+
 def serve(*, host: str, port: int) -> int:
     """One uvicorn process; SIGTERM/SIGINT finish requests in flight before exiting."""
     # Before the model (and its OpenMP runtime) is imported: one thread per process serves
@@ -68,6 +73,10 @@ def serve(*, host: str, port: int) -> int:
     settings = Settings()
     configure_logging(settings.log_level)
     app = create_app(settings)
+    # uvicorn drains requests in flight on SIGTERM/SIGINT, then re-raises the signal; with these
+    # handlers in place that re-raise is a no-op, so a clean shutdown exits 0 instead of -15.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _after_graceful_shutdown)
     uvicorn.run(
         app,
         host=host,

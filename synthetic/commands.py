@@ -29,9 +29,8 @@ def synth(*, n_claims: int, seed: int, out: Path, x12: bool) -> int:
     except OSError as error:
         raise InputError(f"cannot write the history to {out}: {error.strerror or error}") from error
     rate = summary.n_denied / max(summary.n_claims, 1)
-    print(
+    sys.stderr.write(
         f"synth: {summary.n_claims:,} claims, {summary.n_lines:,} lines, {summary.n_remit_rows:,} remit rows, "
-        f"claim denial rate {rate:.1%} -> {out}",
-        file=sys.stderr,
+        f"claim denial rate {rate:.1%} -> {out}\n"
     )
     return 0

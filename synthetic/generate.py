@@ -77,6 +77,19 @@ def _categorical(rng: np.random.Generator, cum: np.ndarray) -> np.ndarray:
     return (cum < u[:, None]).sum(axis=1)
 
 
+def where_or_none(condition: np.ndarray, values: np.ndarray | str) -> np.ndarray:
+    """An object column holding ``values`` where ``condition`` holds and None elsewhere."""
+    out = np.full(condition.shape[0], None, dtype=object)
+    out[condition] = values[condition] if isinstance(values, np.ndarray) else values
+    return out
+
+
+def _truncate(values: np.ndarray, width: int) -> np.ndarray:
+    out = np.full(values.shape[0], None, dtype=object)
+    out[:] = [v[:width] if v is not None else None for v in values.tolist()]
+    return out
+
+
 def _x12_dx(code: str) -> str:
     return code.replace(".", "")
 
@@ -218,7 +231,7 @@ def generate_batch(world: World, rng: np.random.Generator, start: int, n: int) -
     v = rng.random((6, n_total))
     forget_ndc = drug & (v[0] < _habit(world, provider_l, "forget_ndc"))
     has_drug = drug & ~forget_ndc
-    ndc = np.where(has_drug, prod_.ndc11[pidx], None)
+    ndc = where_or_none(has_drug, prod_.ndc11[pidx])
     bad_format = has_drug & (v[1] < _habit(world, provider_l, "bad_ndc_format"))
     if bad_format.any():
         ndc[bad_format] = _ten_digit(ndc[bad_format])
@@ -241,15 +254,15 @@ def generate_batch(world: World, rng: np.random.Generator, start: int, n: int) -
     no_description = is_noc & (w[0] < _habit(world, provider_l, "no_description"))
     short_description = is_noc & ~no_description & (w[1] < _habit(world, provider_l, "short_description"))
     describe = is_noc | (drug & prov.names_description[provider_l])
-    description = np.where(describe, full_text, None)
-    description = np.where(short_description, prod_.name[pidx], description)
+    description = where_or_none(describe, full_text)
+    description[short_description] = prod_.name[pidx][short_description]
     description[no_description] = None
-    description = np.array([d[:80] if d is not None else None for d in description.tolist()], dtype=object)
-    note = np.where(
+    description = _truncate(description, 80)
+    note = where_or_none(
         is_noc & ~no_description & ~short_description & (w[2] < 0.3),
-        full_text + " " + np.char.mod("%g", quantity).astype(object) + " " + drug_unit, None,
+        full_text + " " + np.char.mod("%g", quantity).astype(object) + " " + drug_unit,
     )
-    note = np.array([d[:80] if d is not None else None for d in note.tolist()], dtype=object)
+    note = _truncate(note, 80)
     medicare_l = pay.is_medicare[payer[line_claim]]
     forget_jz = drug & medicare_l & (w[3] < _habit(world, provider_l, "forget_waste_modifier"))
     modifier_jz = drug & medicare_l & ~forget_jz
@@ -276,7 +289,7 @@ def generate_batch(world: World, rng: np.random.Generator, start: int, n: int) -
     sends_pa = np.where(learning, y[1] < 0.15 + 0.8 * learned, sends_pa)
     pa_numbers = np.char.add("PA", np.char.zfill(rng.integers(0, 10**8, n).astype(str), 8)).astype(object)
     on_line = has_noc & sends_pa & ~institutional & (y[2] < 0.2)  # 837I has no line-level REF*G1
-    prior_auth = np.where(sends_pa & ~on_line, pa_numbers, None)
+    prior_auth = where_or_none(sends_pa & ~on_line, pa_numbers)
     first_noc = np.full(n, -1, dtype=np.int64)
     noc_rows = np.flatnonzero(is_noc)
     first_noc[line_claim[noc_rows[::-1]]] = noc_rows[::-1]
@@ -319,9 +332,9 @@ def generate_batch(world: World, rng: np.random.Generator, start: int, n: int) -
     pos = np.empty(n, dtype=object)
     for s, name in enumerate(cat.SPECIALTIES):
         rows = specialty == s
-        options = np.array(cat.SPECIALTY_POS[name], dtype=object)
-        pos[rows] = options[rng.integers(0, options.size, int(rows.sum()))]
-    revenue = np.where(inst_l, np.where(is_admin, admin_rev[line_claim], cat.DRUG_REVENUE_CODE), None)
+        pos_options = np.array(cat.SPECIALTY_POS[name], dtype=object)
+        pos[rows] = pos_options[rng.integers(0, pos_options.size, int(rows.sum()))]
+    revenue = where_or_none(inst_l, np.where(is_admin, admin_rev[line_claim], cat.DRUG_REVENUE_CODE))
 
     seed_tag = f"S{world.seed % 100000:05d}C"
     claim_ids = np.array([f"{seed_tag}{i:09d}" for i in range(start, start + n)], dtype=object)

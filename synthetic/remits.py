@@ -14,7 +14,7 @@ import numpy as np
 
 from synthetic import catalog as cat
 from synthetic.adjudicate import Adjudication
-from synthetic.generate import ClaimBatch
+from synthetic.generate import ClaimBatch, where_or_none
 from synthetic.world import CAUSE_INDEX, CAUSES, World
 
 PENDING_SHARE = 0.015
@@ -144,8 +144,8 @@ def build_remits(
         group[i], reason[i] = g, r
         remarks_of.append(rarc)
     cause = np.maximum(adj.line_cause, 0)
-    deny_group = np.where(denied, group[cause], None)
-    deny_reason = np.where(denied, reason[cause], None)
+    deny_group = where_or_none(denied, group[cause])
+    deny_reason = where_or_none(denied, reason[cause])
     mue = denied & (adj.line_cause == CAUSE_INDEX["UNITS_MISMATCH"]) & world.payers.is_medicare[
         batch.payer[batch.line_claim]]
     deny_reason[mue] = cat.UNITS_MUE_SIGNATURE[1]

@@ -19,8 +19,8 @@ from synthetic.remits import (
     STATUS_REVERSED,
     STATUS_UNANSWERED,
     BatchRemits,
-    adjudications_per_claim,
     LineMoney,
+    adjudications_per_claim,
 )
 from synthetic.world import CAUSES, World
 
@@ -99,24 +99,26 @@ def claim_records(world: World, batch: ClaimBatch) -> list[Record]:
     ]
 
 
-def _adjustments(money: LineMoney, batch: ClaimBatch, remits: BatchRemits, sign: int) -> list[list[Record]]:
-    columns = [
+def _adjustments(
+    money: LineMoney, batch: ClaimBatch, remits: BatchRemits, rows: np.ndarray, sign: int
+) -> list[list[Record]]:
+    """CAS adjustments of the given lines, built column by column (only non-zero amounts)."""
+    out: list[list[Record]] = [[] for _ in range(rows.size)]
+    denied = money.denied[rows]
+    at = np.flatnonzero(denied)
+    charge = _money(sign * batch.charge_cents[rows[at]])
+    for k, g, r, a in zip(
+        at.tolist(), remits.deny_group[rows[at]].tolist(), remits.deny_reason[rows[at]].tolist(), charge, strict=True
+    ):
+        out[k].append({"level": "line", "group": g, "reason": r, "amount": a})
+    for group, reason, values in (
         ("CO", "45", money.contractual), ("CO", "151", money.reduction), ("PR", "1", money.deductible),
         ("PR", "2", money.coinsurance), ("PR", "3", money.copay),
-    ]
-    amounts = [_money(sign * values) for _, _, values in columns]
-    charge = _money(sign * batch.charge_cents)
-    out: list[list[Record]] = []
-    for i, (denied, group, reason) in enumerate(
-        zip(money.denied.tolist(), remits.deny_group.tolist(), remits.deny_reason.tolist(), strict=True)
     ):
-        if denied:
-            out.append([{"level": "line", "group": group, "reason": reason, "amount": charge[i]}])
-        else:
-            out.append([
-                {"level": "line", "group": g, "reason": r, "amount": amounts[j][i]}
-                for j, (g, r, _) in enumerate(columns) if amounts[j][i] != 0
-            ])
+        column = values[rows]
+        at = np.flatnonzero((column != 0) & ~denied)
+        for k, a in zip(at.tolist(), _money(sign * column[at]), strict=True):
+            out[k].append({"level": "line", "group": group, "reason": reason, "amount": a})
     return out
 
 
@@ -142,7 +144,7 @@ def remit_records(world: World, batch: ClaimBatch, remits: BatchRemits, sequence
     units = batch.units.tolist()
 
     final = remits.final
-    final_adj = _adjustments(final, batch, remits, 1)
+    final_adj = _adjustments(final, batch, remits, np.arange(batch.line_claim.size), 1)
     final_paid = _money(final.paid)
     final_units = final.units_paid.tolist()
     final_outcome = np.where(final.denied, "denied", np.where(final.reduced, "reduced", "paid")).tolist()
@@ -153,10 +155,10 @@ def remit_records(world: World, batch: ClaimBatch, remits: BatchRemits, sequence
     initial_neg: dict[int, list[Record]] = {}
     if reversed_lines.size:
         ini = remits.initial
-        pos_adj = _adjustments(ini, batch, remits, 1)
-        neg_adj = _adjustments(ini, batch, remits, -1)
-        for row in reversed_lines.tolist():
-            initial_adj[row], initial_neg[row] = pos_adj[row], neg_adj[row]
+        pos_adj = _adjustments(ini, batch, remits, reversed_lines, 1)
+        neg_adj = _adjustments(ini, batch, remits, reversed_lines, -1)
+        for k, row in enumerate(reversed_lines.tolist()):
+            initial_adj[row], initial_neg[row] = pos_adj[k], neg_adj[k]
     ini_paid = _money(remits.initial.paid)
     ini_neg_paid = _money(-remits.initial.paid)
     ini_units = remits.initial.units_paid.tolist()

@@ -166,8 +166,8 @@ def _build_products(rng: np.random.Generator, reference: ReferenceData, quarters
     frame = _crosswalk_products(reference, quarters)
     n_q = len(quarters)
     cw = reference.crosswalk
-    units = cw.assign(qi=cw["quarter"].map({q: i for i, q in enumerate(quarters)}).astype(int))
-    units = units.drop_duplicates(["hcpcs", "ndc11", "qi"]).set_index(["hcpcs", "ndc11", "qi"])["bill_units"]
+    keyed = cw.assign(qi=cw["quarter"].map({q: i for i, q in enumerate(quarters)}).astype(int))
+    units = keyed.drop_duplicates(["hcpcs", "ndc11", "qi"]).set_index(["hcpcs", "ndc11", "qi"])["bill_units"]
     n_cw = len(frame)
     bill_units = np.full((n_cw, n_q), np.nan)
     for qi in range(n_q):

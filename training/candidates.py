@@ -82,7 +82,8 @@ def fit_lightgbm(
         model.fit(
             X,
             y,
-            eval_set=[(X_val, y_val)],
+            eval_X=(X_val,),
+            eval_y=(y_val,),
             eval_metric="binary_logloss",
             callbacks=[lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False), tick],
         )

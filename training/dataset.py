@@ -104,7 +104,7 @@ def build_training_data(claims: ClaimFrame, remits: pd.DataFrame) -> TrainingDat
     total_charge = kept["total_charge"].to_numpy(dtype=np.float64)
     denied_dollars, line_summary = _denied_dollars(frame, labels, y, total_charge)
 
-    dates = kept["submission_date"].to_numpy()
+    dates = kept["submission_date"].to_numpy().astype("datetime64[D]")
     summary: dict[str, Any] = {
         "claims_read": n_read,
         "duplicate_claim_ids": duplicates,

@@ -23,6 +23,7 @@ from training.candidates import (
 )
 from training.dataset import TrainingData
 from training.frames import slice_claims
+from training.leakage import assert_no_leakage
 from training.metrics import evaluate, gap, per_payer
 from training.model_card import METRIC_LABELS
 from training.operating_point import choose_threshold, realized
@@ -62,7 +63,8 @@ class TrainResult:
         if ORACLE in self.holdout:
             names += [ORACLE, "gap to oracle"]
         cols = {n: self.holdout.get(n, self.oracle_gap or {}) for n in names}
-        header = f"{'metric':<24}" + "".join(f"{n:>22}" for n in names)
+        width = max(12, *(len(n) + 2 for n in names))
+        header = f"{'metric':<24}" + "".join(f"{n:>{width}}" for n in names)
         lines = [
             f"holdout: {int(self.holdout[MODEL]['n'])} latest claims "
             f"(denial rate {self.holdout[MODEL]['denial_rate']:.3f}); model = {self.chosen}",
@@ -70,7 +72,7 @@ class TrainResult:
             "-" * len(header),
         ]
         for key, label in METRIC_LABELS.items():
-            values = "".join(f"{_fmt(cols[n].get(key)):>22}" for n in names)
+            values = "".join(f"{_fmt(cols[n].get(key)):>{width}}" for n in names)
             lines.append(f"{label:<24}{values}")
         op = self.operating_point
         lines.append(
@@ -121,6 +123,7 @@ def fit_and_evaluate(
         )
     X = np.concatenate([X_fit_part, featurize(featurizer, slice_claims(data.frame, fit_end, len(data)))])
     del X_fit_part
+    assert_no_leakage(featurizer, data.frame)
     timings["featurize_s"] = time.perf_counter() - tick
     monotone = [int(c) for c in featurizer.monotonic_cst()]
     names = [str(n) for n in featurizer.get_feature_names_out()]

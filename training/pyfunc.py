@@ -73,7 +73,8 @@ class ClaimRiskPyfunc(PythonModel):
     def load_context(self, context: Any) -> None:
         self.model = joblib.load(context.artifacts["model"])
 
-    def predict(self, context: Any, model_input: Any, params: dict[str, Any] | None = None) -> pd.DataFrame:
+    def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
+        # No type hints on purpose: MLflow derives a schema from them and would ignore the signature.
         frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
         if INPUT_COLUMN not in frame.columns:
             raise ValueError(f"expected a DataFrame with a string column {INPUT_COLUMN!r} (one claim JSON per row)")

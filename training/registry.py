@@ -102,7 +102,7 @@ def register_and_promote(
     result: TrainResult, *, claims_path: Path, promote: bool, models_dir: Path | None
 ) -> RegistryOutcome:
     from training.commands import example_claims, scratch_dir
-    from training.pyfunc import INPUT_COLUMN, ClaimRiskPyfunc, score_claims_json
+    from training.pyfunc import INPUT_COLUMN, score_claims_json
 
     client, experiment_id = configure()
     name = model_name()
@@ -153,7 +153,7 @@ def register_and_promote(
         note("logging and registering the model")
         info = mlflow.pyfunc.log_model(
             name="model",
-            python_model=ClaimRiskPyfunc(),
+            python_model=str(Path(__file__).with_name("pyfunc_model.py")),
             artifacts={"model": str(model_path)},
             signature=signature,
             input_example=example_df,

@@ -65,6 +65,10 @@ def _sqlite_artifact_root(uri: str) -> Path | None:
 
 def configure() -> tuple[MlflowClient, str]:
     """Point MLflow at the store and make sure the experiment exists; (client, experiment id)."""
+    from training.progress import interactive
+
+    if not interactive():  # MLflow's own download bars would fill non-terminal logs
+        os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     uri = tracking_uri()
     root = _sqlite_artifact_root(uri)
     if root is not None:

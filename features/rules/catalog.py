@@ -52,6 +52,11 @@ class RuleSpec:
     seed_reason: str
     message: str  # str.format template over the evidence keys
     fix: str
+    claim_message: str | None = None  # the message when a line rule reports at claim level
+
+    def message_for(self, evidence: dict[str, object], *, claim_level: bool) -> str:
+        template = self.claim_message if claim_level and self.claim_message else self.message
+        return template.format_map(_Readable(evidence))
 
     def render(self, evidence: dict[str, object]) -> str:
         """The message with the evidence filled in; a missing key leaves its placeholder readable."""
@@ -87,8 +92,9 @@ def _rule(
     message: str,
     fix: str,
     severity: Severity = "error",
+    claim_message: str | None = None,
 ) -> RuleSpec:
-    return RuleSpec(id, level, severity, carc, rarc, seed_reason, message, fix)
+    return RuleSpec(id, level, severity, carc, rarc, seed_reason, message, fix, claim_message)
 
 
 _SPECS: tuple[RuleSpec, ...] = (
@@ -176,7 +182,8 @@ _SPECS: tuple[RuleSpec, ...] = (
     ),
     _rule(
         "DIAGNOSIS_POINTER_INVALID", "line", "16", ("M76",), "Lack of medical necessity",
-        "{problem}",
+        "The line's diagnosis pointers ({pointer_count} given, lowest {pointer_min}, highest {pointer_max}) must "
+        "each be between 1 and {diagnosis_count}, the number of diagnosis codes on the claim.",
         "Point the line at the diagnoses it treats (1 to the number of diagnosis codes on the claim).",
     ),
     _rule(
@@ -209,8 +216,10 @@ _SPECS: tuple[RuleSpec, ...] = (
     ),
     _rule(
         "CHARGE_INVALID", "line", "16", ("M79",), "Incomplete claim",
-        "{problem}",
+        "The line charge is {charge}; it must be a positive amount.",
         "Enter a positive charge on every line and make the total charge equal the sum of the line charges.",
+        claim_message="The total charge ({total_charge}) does not equal the sum of the line charges "
+        "({line_charge_sum}); difference {difference}.",
     ),
 )
 

@@ -40,6 +40,8 @@ UNITS_TOLERANCE_SHARE = 0.10  # UNITS_MISMATCH: max(1 unit, 10 % of expected)
 _EPS = 1e-6  # absorbs binary float noise at the tolerance boundaries (0.01 is not exact in binary)
 _LINE_KEY = 1000  # line numbers are 1..999, so claim_index * 1000 + line_number is unique
 _NAT = np.datetime64("NaT", "D")
+_NOT_BILLABLE = "not billable (a category; use a more specific code)"
+_NOT_VALID = "not a valid ICD-10-CM code"
 
 # Alphabetical rank of each rule code: results are sorted by line, then rule id.
 _ALPHA_RANK = np.argsort(np.argsort(np.array(RULE_IDS, dtype=object)))
@@ -79,16 +81,65 @@ class LineFacts:
     diagnosis_status: np.ndarray  # per diagnosis row: 0 billable, 1 not billable, 2 invalid
 
 
+@dataclass(frozen=True)
+class EvidenceBlock:
+    """Evidence of one rule's fired rows as columns: a list per key (one value per row) or a scalar."""
+
+    keys: tuple[str, ...]
+    columns: tuple[Any, ...]
+
+    def row(self, r: int) -> dict[str, Any]:
+        return {k: _value(c, r) for k, c in zip(self.keys, self.columns, strict=True)}
+
+
+@dataclass(frozen=True)
+class Lazy:
+    """A per-row evidence value computed only when the result is rendered."""
+
+    values: Any  # array or list indexed by the fired row
+    fn: Any  # value -> JSON-ready value
+
+
+def _value(column: Any, r: int) -> Any:
+    """One fired row's evidence value, JSON-ready (NaN/NaT -> None, NumPy scalars -> Python)."""
+    if isinstance(column, np.ndarray):
+        kind = column.dtype.kind
+        if kind == "O":
+            return column[r]
+        if kind == "f":
+            value = float(column[r])
+            return None if value != value else value
+        if kind == "M":
+            day = column[r]
+            return None if np.isnat(day) else str(day.astype("datetime64[D]"))
+        return column[r].item()
+    if isinstance(column, list):
+        return column[r]
+    if isinstance(column, Lazy):
+        return column.fn(column.values[r])
+    return column
+
+
+def _split_modifiers(joined: Any) -> list[str]:
+    return joined.split("|") if joined else []
+
+
 @dataclass
 class FiredRules:
-    """Fired rules as parallel arrays, sorted by claim, then line (claim level first), then rule id."""
+    """Fired rules as parallel arrays, sorted by claim, then line (claim level first), then rule id.
+
+    Evidence is kept as per-rule column blocks and turned into dicts only when a result is asked
+    for: training and batch scoring need the arrays, not a million small dicts.
+    """
 
     n_claims: int
     claim_ids: np.ndarray
     claim_index: np.ndarray  # int64
     rule: np.ndarray  # int64 code into RULE_IDS
     line_number: np.ndarray  # int64, -1 at claim level
-    evidence: list[dict[str, Any]]
+    evidence_block: np.ndarray  # int64 index into blocks, per fired row
+    evidence_row: np.ndarray  # int64 row within that block
+    blocks: list[EvidenceBlock] = field(default_factory=list, repr=False)
     facts: LineFacts | None = field(default=None, repr=False)
     _offsets: np.ndarray | None = field(default=None, repr=False)
 
@@ -106,29 +157,40 @@ class FiredRules:
             self._offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
         return self._offsets
 
-    def _result(self, row: int) -> dict[str, Any]:
-        spec = RULES[RULE_IDS[self.rule[row]]]
-        evidence = self.evidence[row]
-        line = int(self.line_number[row])
-        return {
-            "id": spec.id,
-            "line_number": None if line < 0 else line,
-            "severity": spec.severity,
-            "message": spec.render(evidence),
-            "evidence": evidence,
-            "carc": spec.carc,
-            "rarc": list(spec.rarc),
-            "fix": spec.render_fix(evidence),
-        }
+    def evidence(self, row: int) -> dict[str, Any]:
+        return self.blocks[int(self.evidence_block[row])].row(int(self.evidence_row[row]))
+
+    def _results(self, start: int, stop: int) -> list[dict[str, Any]]:
+        out = []
+        rules = self.rule[start:stop].tolist()
+        lines = self.line_number[start:stop].tolist()
+        blocks = self.evidence_block[start:stop].tolist()
+        rows = self.evidence_row[start:stop].tolist()
+        for code, line, b, r in zip(rules, lines, blocks, rows, strict=True):
+            spec = _SPECS_BY_CODE[code]
+            evidence = self.blocks[b].row(r)
+            out.append(
+                {
+                    "id": spec.id,
+                    "line_number": None if line < 0 else line,
+                    "severity": spec.severity,
+                    "message": spec.message_for(evidence, claim_level=line < 0),
+                    "evidence": evidence,
+                    "carc": spec.carc,
+                    "rarc": list(spec.rarc),
+                    "fix": spec.render_fix(evidence),
+                }
+            )
+        return out
 
     def for_claim(self, i: int) -> list[dict[str, Any]]:
         """CONTRACT §3 objects for claim ``i`` (without ``risk_if_fixed``, which needs a model)."""
-        start, stop = self.offsets[i], self.offsets[i + 1]
-        return [self._result(row) for row in range(int(start), int(stop))]
+        return self._results(int(self.offsets[i]), int(self.offsets[i + 1]))
 
     def results(self) -> list[list[dict[str, Any]]]:
         offsets = self.offsets.tolist()
-        return [[self._result(row) for row in range(offsets[i], offsets[i + 1])] for i in range(self.n_claims)]
+        flat = self._results(0, len(self))
+        return [flat[offsets[i] : offsets[i + 1]] for i in range(self.n_claims)]
 
     def flag_counts(self) -> np.ndarray:
         """(n_claims, n_rules) int64: how many times each rule fired on each claim (lines, or 1 at claim level)."""
@@ -144,14 +206,18 @@ class FiredRules:
         return counts.reshape(self.n_claims, len(RULE_IDS))
 
 
+_SPECS_BY_CODE = [RULES[rule_id] for rule_id in RULE_IDS]
+
+
 class _Collector:
-    """Accumulates fired rows rule by rule; evidence dicts are built from the fired subset only."""
+    """Accumulates fired rows rule by rule; evidence stays in column blocks of the fired subset."""
 
     def __init__(self) -> None:
         self.claims: list[np.ndarray] = []
         self.rules: list[np.ndarray] = []
         self.lines: list[np.ndarray] = []
-        self.evidence: list[dict[str, Any]] = []
+        self.block_ids: list[np.ndarray] = []
+        self.blocks: list[EvidenceBlock] = []
 
     def add(self, rule_id: str, claim_index: np.ndarray, line_number: np.ndarray, evidence: dict[str, Any]) -> None:
         """``evidence``: key -> per-fired-row list (or a scalar shared by all rows)."""
@@ -161,20 +227,43 @@ class _Collector:
         self.claims.append(claim_index.astype(np.int64, copy=False))
         self.rules.append(np.full(n, RULE_CODE[rule_id], dtype=np.int64))
         self.lines.append(line_number.astype(np.int64, copy=False))
-        keys = list(evidence)
-        columns = [v if isinstance(v, list) else [v] * n for v in evidence.values()]
-        self.evidence.extend(dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True))
+        self.block_ids.append(np.full(n, len(self.blocks), dtype=np.int64))
+        self.blocks.append(EvidenceBlock(tuple(evidence), tuple(evidence.values())))
 
     def finish(self, n_claims: int, claim_ids: np.ndarray, facts: LineFacts) -> FiredRules:
         if not self.claims:
             empty = np.empty(0, dtype=np.int64)
-            return FiredRules(n_claims, claim_ids, empty, empty.copy(), empty.copy(), [], facts)
+            return FiredRules(n_claims, claim_ids, empty, empty, empty, empty, empty, [], facts)
         claim_index = np.concatenate(self.claims)
         rule = np.concatenate(self.rules)
         line_number = np.concatenate(self.lines)
-        order = np.lexsort((_ALPHA_RANK[rule], line_number, claim_index))
-        evidence = [self.evidence[i] for i in order.tolist()]
-        return FiredRules(n_claims, claim_ids, claim_index[order], rule[order], line_number[order], evidence, facts)
+        block = np.concatenate(self.block_ids)
+        row = np.concatenate([np.arange(c.shape[0], dtype=np.int64) for c in self.claims])
+        if len(self.claims) == 1 and claim_index.shape[0] == 1:
+            order = np.zeros(1, dtype=np.int64)
+        else:
+            key = (claim_index * (_LINE_KEY + 1) + (line_number + 1)) * len(RULE_IDS) + _ALPHA_RANK[rule]
+            order = np.argsort(key)  # keys are unique: (claim, line, rule) is reported once
+        return FiredRules(
+            n_claims, claim_ids, claim_index[order], rule[order], line_number[order], block[order], row[order],
+            self.blocks, facts,
+        )
+
+
+_UNIT_PROBLEMS = ("missing", "not accepted by this payer", "not one of F2, GR, ME, ML, UN")
+_DESCRIPTION_GAPS = ("a drug name and a strength or dose", "a drug name", "a strength or dose", "nothing")
+
+
+class _Groups:
+    """Rows grouped by a sorted claim index; ``values(key, claim)`` lists one claim's values on demand."""
+
+    def __init__(self, sorted_claims: np.ndarray, columns: dict[str, np.ndarray]) -> None:
+        self.claims = sorted_claims
+        self.columns = columns
+
+    def values(self, key: str, claim: int) -> list[Any]:
+        lo, hi = np.searchsorted(self.claims, [claim, claim + 1])
+        return self.columns[key][lo:hi].tolist()
 
 
 def _floats(values: np.ndarray) -> list[float | None]:
@@ -330,7 +419,11 @@ def evaluate(
     out = _Collector()
 
     # --- who pays, and what the codes are -------------------------------------------------------
-    policy = policies.resolve(L["payer_id"], L["payer_type"])
+    # claim fields repeat on every line: decide them once per claim, then spread with a take
+    claim_policy = policies.resolve(
+        _per_claim(L["payer_id"], ci, n_claims, None), _per_claim(L["payer_type"], ci, n_claims, None)
+    )
+    policy = claim_policy[ci]
     code_idx, code_uniques = A.factorize(L["procedure_code"])
     code_norm = [_upper(c) for c in code_uniques]
     code_table = np.empty(len(code_norm), dtype=object)
@@ -349,8 +442,8 @@ def evaluate(
     is_specific = in_cms & ~is_noc
 
     claim_type = _per_claim(L["claim_type"], ci, n_claims, None)
-    professional_line = A.map_unique(L["claim_type"], lambda t: t == "professional", np.bool_)
-    claim_policy = _per_claim(policy, ci, n_claims, 0)
+    professional = A.map_unique(claim_type, lambda t: t == "professional", np.bool_)
+    professional_line = professional[ci]
 
     # --- NDC --------------------------------------------------------------------------------------
     ndc_raw = L["ndc"]
@@ -358,18 +451,18 @@ def evaluate(
     ndc11, normalized = _ndc11(ndc_raw)
     ndc_valid = ndc_present & normalized
     rows = np.flatnonzero(is_drug & ~ndc_present)
-    out.add("NDC_MISSING", ci[rows], line_no[rows], {"procedure_code": code[rows].tolist()})
+    out.add("NDC_MISSING", ci[rows], line_no[rows], {"procedure_code": code[rows]})
     rows = np.flatnonzero(ndc_present & ~ndc_valid)
     out.add(
         "NDC_INVALID", ci[rows], line_no[rows],
-        {"ndc": ndc_raw[rows].tolist(), "procedure_code": code[rows].tolist()},
+        {"ndc": ndc_raw[rows], "procedure_code": code[rows]},
     )
 
     quantity = L["drug_quantity"]
     rows = np.flatnonzero(ndc_present & ~(quantity > 0))
     out.add(
         "NDC_QUANTITY_INVALID", ci[rows], line_no[rows],
-        {"ndc": ndc_raw[rows].tolist(), "drug_quantity": _floats(quantity[rows])},
+        {"ndc": ndc_raw[rows], "drug_quantity": (quantity[rows])},
     )
 
     unit_idx, unit_uniques = A.factorize(L["drug_unit"])
@@ -385,25 +478,22 @@ def evaluate(
     unit_banned = banned_table[policy, unit_idx]
     rows = np.flatnonzero(ndc_present & (~unit_known | unit_banned))
     if rows.size:
-        problems = [
-            "missing" if not u else ("not accepted by this payer" if k else "not one of F2, GR, ME, ML, UN")
-            for u, k in zip(drug_unit[rows].tolist(), unit_known[rows].tolist(), strict=True)
-        ]
+        problem = np.where(np.equal(drug_unit[rows], ""), 0, np.where(unit_known[rows], 1, 2))
         out.add(
             "NDC_UNIT_INVALID", ci[rows], line_no[rows],
-            {"drug_unit": L["drug_unit"][rows].tolist(), "problem": problems},
+            {"drug_unit": L["drug_unit"][rows], "problem": Lazy(problem, _UNIT_PROBLEMS.__getitem__)},
         )
 
     # --- units ------------------------------------------------------------------------------------
     units = L["units"]
     units_invalid = ~(units > 0)
     rows = np.flatnonzero(units_invalid)
-    out.add("UNITS_INVALID", ci[rows], line_no[rows], {"units": _floats(units[rows])})
+    out.add("UNITS_INVALID", ci[rows], line_no[rows], {"units": (units[rows])})
     noc_units_one = policies.column("noc_units_one").astype(bool)[policy]
     rows = np.flatnonzero(is_noc & noc_units_one & ~(np.abs(units - 1.0) <= _EPS))
     out.add(
         "NOC_UNITS_NOT_ONE", ci[rows], line_no[rows],
-        {"procedure_code": code[rows].tolist(), "units": _floats(units[rows])},
+        {"procedure_code": code[rows], "units": (units[rows])},
     )
 
     # --- crosswalk: the quarter in force on the service date ------------------------------------
@@ -416,27 +506,34 @@ def evaluate(
         quarter_idx = lookups.quarter_index(service_eff[xw_rows])
         listed = lookups.codes_for_ndc(quarter_idx, ndc11[xw_rows])
         quarters = reference.quarters
-        noc_here = noc_sets[policy[xw_rows]]
-        specific_codes = [
-            tuple(c for c in codes if c not in noc) for codes, noc in zip(listed.tolist(), noc_here.tolist(), strict=True)
+        # work per distinct (listed codes, policy, billed code), not per line
+        noc_list = noc_sets.tolist()
+        listed_idx, listed_uniques = A.factorize(listed)
+        n_pol, n_code = len(noc_list), len(code_norm)
+        combo_idx, combo_uniques = A.factorize((listed_idx * n_pol + policy[xw_rows]) * n_code + code_idx[xw_rows])
+        combos = [divmod(int(k), n_code) for k in combo_uniques]
+        combo_specific = np.empty(len(combos), dtype=object)
+        combo_specific[:] = [
+            tuple(c for c in listed_uniques[lp // n_pol] if c not in noc_list[lp % n_pol]) for lp, _ in combos
         ]
-        xw_code = code[xw_rows].tolist()
-        hit_specific = np.array(
-            [bool(s) for s in specific_codes], dtype=bool
-        ) & is_noc[xw_rows]
-        hit_mismatch = np.array(
-            [bool(codes) and c not in codes for codes, c in zip(listed.tolist(), xw_code, strict=True)], dtype=bool
-        ) & is_specific[xw_rows]
+        combo_mismatch = np.array(
+            [bool(listed_uniques[lp // n_pol]) and code_norm[k] not in listed_uniques[lp // n_pol] for lp, k in combos],
+            dtype=bool,
+        )
+        specific_codes = combo_specific[combo_idx]
+        has_specific = np.array([bool(t) for t in combo_specific.tolist()], dtype=bool)
+        hit_specific = has_specific[combo_idx] & is_noc[xw_rows]
+        hit_mismatch = combo_mismatch[combo_idx] & is_specific[xw_rows]
         sel = np.flatnonzero(hit_specific)
         if sel.size:
             rows = xw_rows[sel]
             out.add(
                 "SPECIFIC_CODE_EXISTS", ci[rows], line_no[rows],
                 {
-                    "procedure_code": code[rows].tolist(),
-                    "ndc": ndc11[rows].tolist(),
-                    "specific_codes": [list(specific_codes[i]) for i in sel.tolist()],
-                    "quarter": [quarters[q] for q in quarter_idx[sel].tolist()],
+                    "procedure_code": code[rows],
+                    "ndc": ndc11[rows],
+                    "specific_codes": Lazy(specific_codes[sel], list),
+                    "quarter": Lazy(quarter_idx[sel], quarters.__getitem__),
                 },
             )
         sel = np.flatnonzero(hit_mismatch)
@@ -445,10 +542,10 @@ def evaluate(
             out.add(
                 "NDC_HCPCS_MISMATCH", ci[rows], line_no[rows],
                 {
-                    "procedure_code": code[rows].tolist(),
-                    "ndc": ndc11[rows].tolist(),
-                    "listed_codes": [list(listed[i]) for i in sel.tolist()],
-                    "quarter": [quarters[q] for q in quarter_idx[sel].tolist()],
+                    "procedure_code": code[rows],
+                    "ndc": ndc11[rows],
+                    "listed_codes": Lazy(listed[sel], list),
+                    "quarter": Lazy(quarter_idx[sel], quarters.__getitem__),
                 },
             )
         # UNITS_MISMATCH: the NDC is listed under this very code, counted in whole items (UN)
@@ -467,15 +564,15 @@ def evaluate(
                 out.add(
                     "UNITS_MISMATCH", ci[rows], line_no[rows],
                     {
-                        "procedure_code": code[rows].tolist(),
-                        "ndc": ndc11[rows].tolist(),
-                        "drug_quantity": _floats(quantity[rows]),
+                        "procedure_code": code[rows],
+                        "ndc": ndc11[rows],
+                        "drug_quantity": (quantity[rows]),
                         "drug_unit": "UN",
-                        "bill_units": _floats(bill_units[sel]),
-                        "expected_units": _floats(np.round(expected[sel], 4)),
-                        "units": _floats(units[rows]),
-                        "tolerance": _floats(np.round(tolerance[sel], 4)),
-                        "quarter": [quarters[q] for q in quarter_idx[un][sel].tolist()],
+                        "bill_units": (bill_units[sel]),
+                        "expected_units": (np.round(expected[sel], 4)),
+                        "units": (units[rows]),
+                        "tolerance": (np.round(tolerance[sel], 4)),
+                        "quarter": Lazy(quarter_idx[un][sel], quarters.__getitem__),
                     },
                 )
 
@@ -486,7 +583,7 @@ def evaluate(
         note = L["line_note"][noc_rows]
         blank = A.is_blank(desc) & A.is_blank(note)
         rows = noc_rows[blank]
-        out.add("DESCRIPTION_MISSING", ci[rows], line_no[rows], {"procedure_code": code[rows].tolist()})
+        out.add("DESCRIPTION_MISSING", ci[rows], line_no[rows], {"procedure_code": code[rows]})
         present = np.flatnonzero(~blank)
         if present.size:
             pair_idx, pairs = A.factorize_pairs(desc[present], note[present])
@@ -496,16 +593,13 @@ def evaluate(
             sel = np.flatnonzero(~(name_ok & strength_ok))
             if sel.size:
                 rows = noc_rows[present[sel]]
-                missing = [
-                    "a drug name and a strength or dose" if not n and not s else ("a drug name" if not n else "a strength or dose")
-                    for n, s in zip(name_ok[sel].tolist(), strength_ok[sel].tolist(), strict=True)
-                ]
+                missing = Lazy(name_ok[sel] * 2 + strength_ok[sel], _DESCRIPTION_GAPS.__getitem__)
                 out.add(
                     "DESCRIPTION_INCOMPLETE", ci[rows], line_no[rows],
                     {
-                        "procedure_code": code[rows].tolist(),
-                        "has_drug_name": name_ok[sel].tolist(),
-                        "has_strength": strength_ok[sel].tolist(),
+                        "procedure_code": code[rows],
+                        "has_drug_name": name_ok[sel],
+                        "has_strength": strength_ok[sel],
                         "missing": missing,
                     },
                 )
@@ -539,15 +633,16 @@ def evaluate(
         inv_required = policies.column("invoice_required").astype(bool)[policy]
         min_charge = policies.column("invoice_min_charge").astype(np.float64)[policy]
         needs_invoice = is_noc & inv_required & ~(charge < min_charge)
+        sorted_types = [sorted(t) for t in types_sets]
         rows = np.flatnonzero(needs_invoice & ~covered(a_invoice))
         if rows.size:
             out.add(
                 "INVOICE_MISSING", ci[rows], line_no[rows],
                 {
-                    "procedure_code": code[rows].tolist(),
-                    "charge": _floats(charge[rows]),
-                    "invoice_report_types": [sorted(types_sets[p]) for p in policy[rows].tolist()],
-                    "invoice_min_charge": _floats(min_charge[rows]),
+                    "procedure_code": code[rows],
+                    "charge": (charge[rows]),
+                    "invoice_report_types": [sorted_types[p] for p in policy[rows]],
+                    "invoice_min_charge": (min_charge[rows]),
                 },
             )
         docs_required = policies.column("documentation_required").astype(bool)[policy]
@@ -556,12 +651,13 @@ def evaluate(
             n_att = np.bincount(a_ci, minlength=n_claims)[ci[rows]]
             out.add(
                 "DOCUMENTATION_MISSING", ci[rows], line_no[rows],
-                {"procedure_code": code[rows].tolist(), "attachments_not_sent": n_att.tolist()},
+                {"procedure_code": code[rows], "attachments_not_sent": n_att},
             )
         pa_required = policies.column("prior_auth_required").astype(bool)[policy]
-        no_pa = A.is_blank(L["claim_prior_authorization"]) & A.is_blank(L["line_prior_authorization"])
+        claim_no_pa = A.is_blank(_per_claim(L["claim_prior_authorization"], ci, n_claims, None))
+        no_pa = claim_no_pa[ci] & A.is_blank(L["line_prior_authorization"])
         rows = np.flatnonzero(is_noc & pa_required & no_pa)
-        out.add("PRIOR_AUTH_MISSING", ci[rows], line_no[rows], {"procedure_code": code[rows].tolist()})
+        out.add("PRIOR_AUTH_MISSING", ci[rows], line_no[rows], {"procedure_code": code[rows]})
 
     # --- diagnoses ------------------------------------------------------------------------------------
     dx = frame.diagnoses
@@ -573,61 +669,39 @@ def evaluate(
     dx_status = _diagnosis_status(dx["code"]) if d_ci.size else np.zeros(0, dtype=np.int8)
     bad = np.flatnonzero(dx_status != 0)
     if bad.size:
-        claims = np.unique(d_ci[bad])
-        by_claim: dict[int, tuple[list[str], list[int], list[str]]] = {int(c): ([], [], []) for c in claims}
-        for c, code_value, pos, status in zip(
-            d_ci[bad].tolist(), dx["code"][bad].tolist(), dx["position"][bad].tolist(), dx_status[bad].tolist(),
-            strict=True,
-        ):
-            entry = by_claim[c]
-            entry[0].append(code_value)
-            entry[1].append(pos)
-            entry[2].append("not billable (a category; use a more specific code)" if status == 1 else "not a valid ICD-10-CM code")
+        bad = bad[np.argsort(d_ci[bad], kind="stable")]
+        bad_claims = d_ci[bad]
+        claims = np.unique(bad_claims)
+        reasons = np.where(dx_status[bad] == 1, _NOT_BILLABLE, _NOT_VALID).astype(object)
+        groups = _Groups(bad_claims, {"codes": dx["code"][bad], "positions": dx["position"][bad], "reasons": reasons})
         out.add(
             "DIAGNOSIS_INVALID", claims, np.full(claims.size, -1),
-            {
-                "codes": [by_claim[c][0] for c in claims.tolist()],
-                "positions": [by_claim[c][1] for c in claims.tolist()],
-                "reasons": [by_claim[c][2] for c in claims.tolist()],
-            },
+            {key: Lazy(claims, functools.partial(groups.values, key)) for key in ("codes", "positions", "reasons")},
         )
     line_n_dx = n_dx[ci]
     p_count, p_min, p_max = L["pointer_count"], L["pointer_min"], L["pointer_max"]
     rows = np.flatnonzero((p_count == 0) | (p_min < 1) | (p_max > line_n_dx))
-    if rows.size:
-        problems = [
-            "The line has no diagnosis pointer."
-            if count == 0
-            else f"Diagnosis pointer(s) {low}..{high} fall outside 1..{nd} (the claim has {nd} diagnosis code(s))."
-            for count, low, high, nd in zip(
-                p_count[rows].tolist(), p_min[rows].tolist(), p_max[rows].tolist(), line_n_dx[rows].tolist(), strict=True
-            )
-        ]
-        out.add(
-            "DIAGNOSIS_POINTER_INVALID", ci[rows], line_no[rows],
-            {
-                "pointer_count": p_count[rows].tolist(),
-                "pointer_min": p_min[rows].tolist(),
-                "pointer_max": p_max[rows].tolist(),
-                "diagnosis_count": line_n_dx[rows].tolist(),
-                "problem": problems,
-            },
-        )
+    out.add(
+        "DIAGNOSIS_POINTER_INVALID", ci[rows], line_no[rows],
+        {
+            "pointer_count": p_count[rows],
+            "pointer_min": p_min[rows],
+            "pointer_max": p_max[rows],
+            "diagnosis_count": line_n_dx[rows],
+        },
+    )
 
     # --- claim-level billing shape ------------------------------------------------------------------
-    professional = np.equal(claim_type, "professional")
     has_noc = A.group_any(ci, is_noc, n_claims)
     has_admin = A.group_any(ci, is_admin, n_claims)
     claims = np.flatnonzero(professional & has_noc & ~has_admin)
     if claims.size:
-        noc_codes_by_claim: dict[int, list[str]] = {int(c): [] for c in claims}
-        for c, code_value in zip(ci[noc_rows].tolist(), code[noc_rows].tolist(), strict=True):
-            found = noc_codes_by_claim.get(c)
-            if found is not None and code_value not in found:
-                found.append(code_value)
+        width = max(len(code_norm), 1)
+        noc_keys = np.unique(ci[noc_rows] * width + code_idx[noc_rows])  # sorted by claim, then code
+        noc_by_claim = _Groups(noc_keys // width, {"noc_codes": code_table[noc_keys % width]})
         out.add(
             "ADMIN_CODE_MISSING", claims, np.full(claims.size, -1),
-            {"noc_codes": [noc_codes_by_claim[c] for c in claims.tolist()]},
+            {"noc_codes": Lazy(claims, lambda c: sorted(noc_by_claim.values("noc_codes", c)))},
         )
 
     mod_idx, mod_uniques = A.factorize(L["modifiers"])
@@ -639,13 +713,13 @@ def evaluate(
     rows = np.flatnonzero(is_drug & waste_required & ~has_waste)
     out.add(
         "WASTE_MODIFIER_MISSING", ci[rows], line_no[rows],
-        {"procedure_code": code[rows].tolist(), "modifiers": [m.split("|") if m else [] for m in L["modifiers"][rows].tolist()]},
+        {"procedure_code": code[rows], "modifiers": Lazy(L["modifiers"][rows], _split_modifiers)},
     )
 
     rows = np.flatnonzero((code == OPPS_ONLY_NOC_CODE) & professional_line)
     out.add(
         "NOC_CODE_SETTING", ci[rows], line_no[rows],
-        {"procedure_code": code[rows].tolist(), "claim_type": "professional"},
+        {"procedure_code": code[rows], "claim_type": "professional"},
     )
 
     # --- timely filing ------------------------------------------------------------------------------------
@@ -662,27 +736,17 @@ def evaluate(
         out.add(
             "TIMELY_FILING", claims, np.full(claims.size, -1),
             {
-                "earliest_service_date": _iso(earliest[claims].astype("datetime64[D]")),
-                "submission_date": _iso(claim_submission[claims]),
-                "days_since_service": days[claims].tolist(),
-                "filing_limit_days": limit[claims].tolist(),
+                "earliest_service_date": (earliest[claims].astype("datetime64[D]")),
+                "submission_date": (claim_submission[claims]),
+                "days_since_service": days[claims],
+                "filing_limit_days": limit[claims],
             },
         )
 
     # --- charges --------------------------------------------------------------------------------------------
     charge = L["charge"]
     rows = np.flatnonzero(~(charge > 0))
-    if rows.size:
-        out.add(
-            "CHARGE_INVALID", ci[rows], line_no[rows],
-            {
-                "charge": _floats(charge[rows]),
-                "problem": [
-                    "The line has no charge." if v != v else f"The line charge {v:.2f} is not greater than zero."
-                    for v in charge[rows].tolist()
-                ],
-            },
-        )
+    out.add("CHARGE_INVALID", ci[rows], line_no[rows], {"charge": (charge[rows])})
     line_sum = np.bincount(ci, weights=np.where(np.isnan(charge), 0.0, charge), minlength=n_claims)
     total = _per_claim(L["total_charge"], ci, n_claims, np.nan)
     difference = total - line_sum
@@ -691,15 +755,9 @@ def evaluate(
         out.add(
             "CHARGE_INVALID", claims, np.full(claims.size, -1),
             {
-                "total_charge": _floats(total[claims]),
-                "line_charge_sum": _floats(np.round(line_sum[claims], 2)),
-                "difference": _floats(np.round(difference[claims], 2)),
-                "problem": [
-                    "The claim has no total charge."
-                    if t != t
-                    else f"The total charge {t:.2f} differs from the sum of the line charges {s:.2f}."
-                    for t, s in zip(total[claims].tolist(), line_sum[claims].tolist(), strict=True)
-                ],
+                "total_charge": (total[claims]),
+                "line_charge_sum": (np.round(line_sum[claims], 2)),
+                "difference": (np.round(difference[claims], 2)),
             },
         )
 

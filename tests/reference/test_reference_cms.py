@@ -70,7 +70,10 @@ def test_crosswalk_cleans_names_with_line_breaks(cms_dir: Path) -> None:
 def test_crosswalk_2024q1_other_year_header_and_14_digit_codes(cms_dir: Path) -> None:
     table = read_crosswalk(cms_dir / "asp-ndc-hcpcs-crosswalk-2024q1-slice.csv")  # header "_2023_CODE"
     assert table.quarter == "2024Q1"
-    assert (table.effective_start, table.effective_end) == (np.datetime64("2024-01-01"), np.datetime64("2024-03-31"))
+    assert (table.effective_start, table.effective_end) == (
+        np.datetime64("2024-01-01"),
+        np.datetime64("2024-03-31"),
+    )
     assert len(table.rows) == 12  # lines 10-20 and the Q5126 record
     assert [e.position for e in table.skipped] == ["line 21", "line 22", "line 23"]
     assert all(e.reason == "NDC2 is not a 5-4-2 NDC (14 characters)" for e in table.skipped)
@@ -91,7 +94,10 @@ def test_payment_limit_2026q1(cms_dir: Path) -> None:
     table = read_payment_limit(cms_dir / "asp-payment-limit-2026q1.csv")
     assert table.kind == "payment_limit"
     assert table.quarter == "2026Q1"
-    assert (table.effective_start, table.effective_end) == (np.datetime64("2026-01-01"), np.datetime64("2026-03-31"))
+    assert (table.effective_start, table.effective_end) == (
+        np.datetime64("2026-01-01"),
+        np.datetime64("2026-03-31"),
+    )
     assert len(table.rows) == 876
     limits = dict(zip(table.rows["hcpcs"], table.rows["payment_limit"], strict=True))
     assert limits["90371"] == pytest.approx(137.828)
@@ -120,7 +126,10 @@ def test_next_years_file_drops_in_unchanged(cms_dir: Path, tmp_path: Path) -> No
         cms_dir / "asp-ndc-hcpcs-crosswalk-2026q1-slice.csv",
         tmp_path / "april-2027.csv",
         (b"_2026_CODE", b"_2027_CODE"),
-        (b"Effective January 1, 2026 through March 31, 2026", b"Effective April 1, 2027 through June 30, 2027"),
+        (
+            b"Effective January 1, 2026 through March 31, 2026",
+            b"Effective April 1, 2027 through June 30, 2027",
+        ),
         (b"\r\n_2027_CODE", b"\r\n,,\r\n_2027_CODE"),
     )
     table = read_crosswalk(path)
@@ -145,7 +154,9 @@ def test_missing_effective_dates(cms_dir: Path, tmp_path: Path) -> None:
 
 
 def test_missing_required_column(cms_dir: Path, tmp_path: Path) -> None:
-    path = _rewrite(cms_dir / "asp-ndc-hcpcs-crosswalk-2024q2-slice.csv", tmp_path / "x.csv", (b"PKG QTY", b"QTY"))
+    path = _rewrite(
+        cms_dir / "asp-ndc-hcpcs-crosswalk-2024q2-slice.csv", tmp_path / "x.csv", (b"PKG QTY", b"QTY")
+    )
     with pytest.raises(InputError, match="lacks column"):
         read_crosswalk(path)
 

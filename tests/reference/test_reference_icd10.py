@@ -57,3 +57,13 @@ def test_release_and_table_size() -> None:
 def test_shape_preserved_and_empty() -> None:
     assert icd10.diagnosis_status(np.array([], dtype=object)).shape == (0,)
     assert icd10.diagnosis_status(np.array([["M069", "M06"]], dtype=object)).tolist() == [[0, 1]]
+
+
+def test_small_and_large_batches_agree() -> None:
+    base = np.array(
+        ["M06.9", "m069", "M06", "E11.9", None, "BAD", " Z79.899 ", "S72.001A", "M0.69"], dtype=object
+    )
+    big = np.tile(base, 40)  # 360 values: the factorize path
+    assert icd10.diagnosis_status(big).tolist() == icd10.diagnosis_status(base).tolist() * 40
+    assert icd10.chapter(big).tolist() == icd10.chapter(base).tolist() * 40
+    assert icd10.diagnosis_status(base).tolist() == [0, 0, 1, 0, 2, 2, 0, 0, 2]

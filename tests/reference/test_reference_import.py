@@ -80,7 +80,10 @@ def test_import_next_quarter_clean_file(reference_dir: Path, cms_dir: Path, tmp_
     days = np.array(["2026-12-31", "2027-04-01", "2028-01-01"], dtype="datetime64[D]")
     assert [ref.quarters[i] for i in ref.quarter_index(days)] == ["2026Q1", "2027Q2", "2027Q2"]
     q = ref.quarter_index(np.array(["2027-05-01"], dtype="datetime64[D]"))
-    assert ref.bill_units(q, np.array(["00143985625"], dtype=object), np.array(["J0696"], dtype=object))[0] == 8.0
+    assert (
+        ref.bill_units(q, np.array(["00143985625"], dtype=object), np.array(["J0696"], dtype=object))[0]
+        == 8.0
+    )
 
 
 def test_reimport_is_idempotent(reference_dir: Path, cms_dir: Path, tmp_path: Path) -> None:
@@ -104,9 +107,13 @@ def test_nothing_to_import(reference_dir: Path) -> None:
         import_reference(crosswalk=None, payment_limit=None)
 
 
-def test_cli_exit_codes(reference_dir: Path, cms_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_exit_codes(
+    reference_dir: Path, cms_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert cli_main(["import-reference", "--crosswalk", str(tmp_path / "missing.csv")]) == 2
     err = capsys.readouterr().err
     assert "cannot read file" in err and "Traceback" not in err
-    assert cli_main(["import-reference", "--payment-limit", str(cms_dir / "asp-payment-limit-2026q1.csv")]) == 1
+    assert (
+        cli_main(["import-reference", "--payment-limit", str(cms_dir / "asp-payment-limit-2026q1.csv")]) == 1
+    )
     assert cli_main(["import-reference", "--crosswalk", str(_future_file(cms_dir, tmp_path))]) == 0

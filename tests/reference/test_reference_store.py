@@ -153,3 +153,32 @@ def test_empty_inputs(ref: ReferenceData) -> None:
     assert ref.codes_for_ndc(np.array([], dtype=np.int64), empty).shape == (0,)
     assert ref.bill_units(np.array([], dtype=np.int64), empty, empty).shape == (0,)
     assert ref.payment_limit(empty).shape == (0,)
+
+
+def test_small_and_large_batches_agree(ref: ReferenceData) -> None:
+    """One-claim calls take a dict path, batches a factorize path: same answers, incl. dirty input."""
+    rng = np.random.default_rng(11)
+    cw = ref.crosswalk
+    pool_ndc = np.r_[cw["ndc11"].to_numpy(dtype=object)[:400], ["99999999999", None, "", "0014398562"]]
+    pool_hcpcs = np.r_[cw["hcpcs"].to_numpy(dtype=object)[:400], ["j0696", " J9035 ", None, "J3490"]]
+    n = 500
+    ndc = pool_ndc[rng.integers(0, len(pool_ndc), n)]
+    hcpcs = pool_hcpcs[rng.integers(0, len(pool_hcpcs), n)]
+    q = rng.integers(0, len(ref.quarters), n)
+    big_codes, big_units = ref.codes_and_bill_units(q, ndc, hcpcs)
+    big_limits = ref.payment_limit(hcpcs)
+    for i in range(0, n, 25):  # 25-row slices take the small path
+        part = slice(i, i + 25)
+        assert ref.codes_for_ndc(q[part], ndc[part]).tolist() == big_codes[part].tolist()
+        np.testing.assert_array_equal(ref.bill_units(q[part], ndc[part], hcpcs[part]), big_units[part])
+        np.testing.assert_array_equal(ref.payment_limit(hcpcs[part]), big_limits[part])
+    assert np.isfinite(big_units).sum() > 0 and np.isnan(big_units).sum() > 0
+
+
+def test_quarter_idx_out_of_range(ref: ReferenceData) -> None:
+    with pytest.raises(ValueError, match="out of range"):
+        ref.codes_for_ndc(np.array([-1]), np.array(["00143985625"], dtype=object))
+    with pytest.raises(ValueError, match="out of range"):
+        ref.bill_units(
+            np.array([len(ref.quarters)]), np.array(["00143985625"], dtype=object), np.array(["J0696"])
+        )

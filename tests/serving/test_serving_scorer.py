@@ -44,24 +44,31 @@ def test_fixing_a_problem_never_raises_the_risk(scorer: Scorer, history_frame: A
 
 
 def test_fixing_the_dominant_problem_lowers_the_risk(scorer: Scorer, claim: dict[str, Any]) -> None:
-    claim["lines"][0]["drug"] = None  # NDC_MISSING on a NOC line: the commonest drug-claim denial
-    claim["diagnosis_codes"] = []  # and DIAGNOSIS_MISSING
-    claim["lines"][0]["diagnosis_pointers"] = []
+    # A NOC drug line with no invoice, no description and no prior authorization.
+    claim["attachments"] = []
+    claim["prior_authorization"] = None
+    claim["lines"][0]["description"] = None
+    claim["lines"][0]["note"] = None
     result = scorer.score(from_claims([Claim.model_validate(claim)]))[0]
     fixes = {r["id"]: r["risk_if_fixed"] for r in result["rules"]}
-    assert {"NDC_MISSING", "DIAGNOSIS_MISSING"} <= set(fixes)
+    assert {"INVOICE_MISSING", "DESCRIPTION_MISSING", "PRIOR_AUTH_MISSING"} <= set(fixes)
     dominant = min(fixes, key=lambda rule: fixes[rule])
-    assert fixes[dominant] < result["risk"] - 0.01
+    assert fixes[dominant] < result["risk"] - 0.05
     assert all(v <= result["risk"] + 1e-12 for v in fixes.values())
+
+
+# Problems common enough in a small synthetic history for the model to have learnt them.
+LEARNT = ("SPECIFIC_CODE_EXISTS", "INVOICE_MISSING", "UNITS_MISMATCH", "NOC_CODE_SETTING")
 
 
 def test_dominant_fix_lowers_risk_across_the_history(scorer: Scorer, history_frame: Any) -> None:
     arrays = scorer.score_arrays(history_frame, None, with_fixes=True)
     best = np.full(history_frame.n_claims, np.inf)
     np.minimum.at(best, arrays.fix_claim, arrays.fix_risk)
-    flagged = np.isfinite(best)
-    lowered = best[flagged] < arrays.risk[flagged]
-    assert lowered.mean() > 0.9
+    with_learnt = np.unique(arrays.fix_claim[np.isin(arrays.fix_rule, LEARNT)])
+    assert with_learnt.shape[0] >= 30
+    lowered = best[with_learnt] < arrays.risk[with_learnt]
+    assert lowered.mean() >= 0.8
 
 
 def test_risk_if_fixed_equals_rescoring_with_the_rule_columns_cleared(scorer: Scorer, history_frame: Any) -> None:

@@ -35,8 +35,10 @@ def test_every_claim_and_remit_row_validates(small_history: Path) -> None:
     assert len({c.claim_id for c in claims}) == 2_000
     assert len(rows) > len(claims)
     assert all(is_valid_npi(c.billing_provider_npi or "") for c in claims)
-    assert all(abs(c.total_charge - sum(line.charge for line in c.lines)) < 0.005 or c.total_charge > 0
-               for c in claims)  # total may differ only as an injected CHARGE_INVALID defect
+    truth = {t["claim_id"]: {d["id"] for d in t["defects"]} for t in _read(small_history / "truth.jsonl")}
+    for c in claims:  # the total differs from the lines only as an injected CHARGE_INVALID defect
+        off = abs((c.total_charge or 0) - sum(line.charge or 0 for line in c.lines)) > 0.005
+        assert off == ("CHARGE_INVALID" in truth[c.claim_id])
     types = Counter(c.claim_type for c in claims)
     assert types["institutional"] > 50 and types["professional"] > 1000
     assert {c.payer.type for c in claims} == {"medicare", "medicaid", "commercial"}
@@ -121,6 +123,31 @@ def test_diagnoses_are_billable_except_injected_defects(small_history: Path) -> 
     assert (diagnosis_status(np.array(catalog_codes, dtype=object)) == 0).all()
     wrong = np.array(cat.NON_BILLABLE_DIAGNOSES + cat.INVALID_DIAGNOSES, dtype=object)
     assert (diagnosis_status(wrong) != 0).all()
+
+
+def test_npis_carry_a_valid_check_digit() -> None:
+    from synthetic.npi import make_npis
+
+    npis = make_npis(np.random.default_rng(3), 500)
+    assert all(is_valid_npi(n) for n in npis) and len(set(npis)) == 500
+    assert is_valid_npi("1234567893") and not is_valid_npi("1234567894")
+
+
+def test_policy_change_shows_in_the_denials(tmp_path: Path) -> None:
+    """PIONR starts denying NOC lines without prior authorisation on the change date."""
+    from reference.store import load_reference
+    from synthetic.adjudicate import adjudicate
+    from synthetic.generate import generate_batch
+    from synthetic.world import CAUSE_INDEX, build_world
+
+    world = build_world(4, load_reference())
+    batch = generate_batch(world, np.random.default_rng(4), 0, 40_000)
+    adj = adjudicate(world, batch, np.random.default_rng(5))
+    pionr = batch.payer[batch.line_claim] == list(world.payers.ids).index(cat.POLICY_CHANGE_PAYER)
+    after = batch.after_change[batch.line_claim]
+    pa = adj.line_cause == CAUSE_INDEX["PRIOR_AUTH_MISSING"]
+    assert pa[pionr & ~after].sum() == 0
+    assert pa[pionr & after].sum() > 5
 
 
 def test_same_seed_same_bytes_other_seed_other_history(tmp_path: Path) -> None:

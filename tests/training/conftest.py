@@ -1,0 +1,35 @@
+"""One small synthetic history and one model trained on it per session, made by the real code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from claims.sources import load_claims, load_remits
+from synthetic.commands import synth
+from training.dataset import TrainingData, build_training_data
+from training.pipeline import TrainResult, fit_and_evaluate
+
+HISTORY_CLAIMS = 3_000
+HISTORY_SEED = 5
+
+
+@pytest.fixture(scope="session")
+def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("training") / "history"
+    assert synth(n_claims=HISTORY_CLAIMS, seed=HISTORY_SEED, out=out, x12=False) == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def training_data(history: Path) -> TrainingData:
+    claims = load_claims(history / "claims.jsonl")
+    remits = load_remits(history / "remits.jsonl")
+    assert not claims.errors and not remits.errors
+    return build_training_data(claims.frame, remits.rows)
+
+
+@pytest.fixture(scope="session")
+def trained(training_data: TrainingData) -> TrainResult:
+    return fit_and_evaluate(training_data, holdout_fraction=0.2, target_precision=0.8)
