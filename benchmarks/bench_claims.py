@@ -81,7 +81,9 @@ def write_claims(path: Path, n_claims: int, seed: int = 1) -> None:
     with path.open("wb") as handle:
         for index in range(n_claims):
             if rng.random() < 0.001:  # a few bad records, as in real batches
-                handle.write(b'{"claim_id": "BAD%d", "payer": {"id": "P"}, "lines": [], "colour": 1}\n' % index)
+                handle.write(
+                    b'{"claim_id": "BAD%d", "payer": {"id": "P"}, "lines": [], "colour": 1}\n' % index
+                )
                 continue
             handle.write(orjson.dumps(generate_claim(rng, index)) + b"\n")
 
@@ -125,7 +127,9 @@ def main() -> dict[str, Any]:
     print(f"{n_claims:,} claims, {size_mb:.1f} MB, {fast.frame.n_lines:,} lines, medians of {REPEATS}")
     print(f"{'variant':34} {'wall s':>7} {'claims/s':>10} {'x orjson':>9} {'cpu s':>7} {'x orjson':>9}")
     for name, (wall, cpu) in timings.items():
-        print(f"{name:34} {wall:7.3f} {n_claims / wall:10,.0f} {wall / baseline:9.2f} {cpu:7.3f} {cpu / baseline_cpu:9.2f}")
+        print(
+            f"{name:34} {wall:7.3f} {n_claims / wall:10,.0f} {wall / baseline:9.2f} {cpu:7.3f} {cpu / baseline_cpu:9.2f}"
+        )
     return {
         "n_claims": n_claims,
         "file_mb": size_mb,

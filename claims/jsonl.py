@@ -151,7 +151,10 @@ def _spec_of(annotation: Any, metadata: list[Any], *, required: bool, default: A
             values["ge"] = item.ge
         elif isinstance(item, annotated_types.Le):
             values["le"] = item.le
-        elif isinstance(item, BeforeValidator) and item.func in (claim_model._iso_date, claim_model._finite_number):
+        elif isinstance(item, BeforeValidator) and item.func in (
+            claim_model._iso_date,
+            claim_model._finite_number,
+        ):
             validator = item.func
         elif isinstance(item, AfterValidator) and item.func is claim_model._unique_line_numbers:
             unique = True
@@ -255,7 +258,7 @@ def doubtful_line_pattern(spec: _Spec) -> str:
     allowed, a key spelt with escapes (it could hide any name), or "}" then "{" (two values on
     one line)."""
     names = "|".join(sorted(_null_sensitive_names(spec)))
-    return r'(?:' + names + r')"\s*:\s*null|\\[^"]*"\s*:' + r"|\}\s*\{"
+    return r"(?:" + names + r')"\s*:\s*null|\\[^"]*"\s*:' + r"|\}\s*\{"
 
 
 _DOUBTFUL_LINE = doubtful_line_pattern(CLAIM_SPEC)
@@ -621,7 +624,9 @@ def read_claims_jsonl_pydantic(path: Path) -> ClaimReadResult:
     return _result(from_claims(claims), errors, np.asarray(positions, dtype=np.int64), source)
 
 
-def _result(frame: ClaimFrame, errors: list[RecordError], positions: np.ndarray, source: str) -> ClaimReadResult:
+def _result(
+    frame: ClaimFrame, errors: list[RecordError], positions: np.ndarray, source: str
+) -> ClaimReadResult:
     sources = np.empty(frame.n_claims, dtype=object)
     sources[:] = source
     return ClaimReadResult(frame, errors, positions, sources)
@@ -667,7 +672,9 @@ class _ChunkLines:
         if indices.size == len(self.lines):
             return pa.py_buffer(self.chunk)
         picked = self.lines.take(pa.array(indices, type=pa.int64()))
-        offsets = np.frombuffer(picked.buffers()[1], dtype=np.int32)[picked.offset : picked.offset + len(picked) + 1]
+        offsets = np.frombuffer(picked.buffers()[1], dtype=np.int32)[
+            picked.offset : picked.offset + len(picked) + 1
+        ]
         return picked.buffers()[2].slice(int(offsets[0]), int(offsets[-1] - offsets[0]))
 
 
@@ -792,7 +799,10 @@ def _project(values: pa.Array, target: pa.DataType, unknown: set[str]) -> pa.Arr
         return pa.StructArray.from_arrays(children, fields=list(target), mask=values.is_null())
     if pa.types.is_list(target):
         return pa.ListArray.from_arrays(
-            values.offsets, _project(values.values, target.value_type, unknown), type=target, mask=values.is_null()
+            values.offsets,
+            _project(values.values, target.value_type, unknown),
+            type=target,
+            mask=values.is_null(),
         )
     raise pa.ArrowTypeError(f"unexpected type {values.type} for {target}")
 
@@ -829,7 +839,9 @@ def line_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[_ChunkLi
 CLAIM_SHAPE = JsonlShape.of(Claim, extra_check=_line_count_fails)
 
 
-def _read_chunk(chunk: _ChunkLines, source: str, today: dt.date) -> tuple[ClaimFrame, np.ndarray, list[RecordError]]:
+def _read_chunk(
+    chunk: _ChunkLines, source: str, today: dt.date
+) -> tuple[ClaimFrame, np.ndarray, list[RecordError]]:
     table, table_lines, one_by_one = split_chunk(chunk, CLAIM_SHAPE)
     frames: list[ClaimFrame] = []
     positions: list[np.ndarray] = []

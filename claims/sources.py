@@ -125,8 +125,15 @@ def _read_claims_837(file: Path) -> ClaimReadResult:
 
 REMIT_COLUMNS: tuple[str, ...] = (*RemitRow.model_fields, "source_order")
 _REMIT_SHAPE = JsonlShape.of(RemitRow)
-_REMIT_STR = ("claim_id", "payer_claim_id", "claim_status", "line_control_number", "procedure_code", "outcome",
-              "payer_id")
+_REMIT_STR = (
+    "claim_id",
+    "payer_claim_id",
+    "claim_status",
+    "line_control_number",
+    "procedure_code",
+    "outcome",
+    "payer_id",
+)
 _REMIT_FLOAT = ("charge", "paid", "units_paid")
 _REMIT_DATE = ("service_date", "paid_date")
 _REMIT_LIST = ("modifiers", "adjustments", "remarks")
@@ -153,7 +160,9 @@ def load_remits(path: Path) -> RemitReadResult:
             file_parts, file_errors = _read_remits_835(file)
         parts.extend(file_parts)
         errors.extend(file_errors)
-    columns = {name: _concat([p[name] for p in parts], name) for name in REMIT_COLUMNS if name != "source_order"}
+    columns = {
+        name: _concat([p[name] for p in parts], name) for name in REMIT_COLUMNS if name != "source_order"
+    }
     n = len(columns["claim_id"])
     columns["source_order"] = np.arange(n, dtype=np.int64)
     frame = pd.DataFrame(columns, columns=list(REMIT_COLUMNS))
@@ -191,7 +200,9 @@ def _read_remits_jsonl(file: Path) -> tuple[list[dict[str, np.ndarray]], list[Re
         if not pieces:
             continue
         order = np.argsort(np.concatenate([lines for lines, _ in pieces]), kind="stable")
-        parts.append({name: np.concatenate([cols[name] for _, cols in pieces])[order] for name in pieces[0][1]})
+        parts.append(
+            {name: np.concatenate([cols[name] for _, cols in pieces])[order] for name in pieces[0][1]}
+        )
     return parts, errors
 
 
@@ -246,15 +257,20 @@ def _remit_columns_from_rows(rows: Sequence[RemitRow]) -> dict[str, np.ndarray]:
     for name in _REMIT_STR:
         out[name] = _object_column((getattr(r, name) for r in rows), n)
     for name in _REMIT_FLOAT:
-        out[name] = np.array([np.nan if (v := getattr(r, name)) is None else v for r in rows], dtype=np.float64)
+        out[name] = np.array(
+            [np.nan if (v := getattr(r, name)) is None else v for r in rows], dtype=np.float64
+        )
     for name in _REMIT_DATE:
         out[name] = np.array(
-            [np.datetime64("NaT") if (v := getattr(r, name)) is None else v for r in rows], dtype="datetime64[D]"
+            [np.datetime64("NaT") if (v := getattr(r, name)) is None else v for r in rows],
+            dtype="datetime64[D]",
         )
     out["modifiers"] = _object_column((list(r.modifiers) for r in rows), n)
     out["remarks"] = _object_column((list(r.remarks) for r in rows), n)
     out["adjustments"] = _object_column(([a.model_dump() for a in r.adjustments] for r in rows), n)
-    out["sequence"] = np.array([_NO_SEQUENCE if r.sequence is None else r.sequence for r in rows], dtype=np.int64)
+    out["sequence"] = np.array(
+        [_NO_SEQUENCE if r.sequence is None else r.sequence for r in rows], dtype=np.int64
+    )
     return {name: out[name] for name in RemitRow.model_fields}
 
 
@@ -273,5 +289,7 @@ def _remit_columns_from_table(table: pa.Table) -> dict[str, np.ndarray]:
     for name in _REMIT_LIST:
         values = pc.fill_null(table.column(name), pa.scalar([], table.schema.field(name).type))
         out[name] = _object_column(values.to_pylist(), n)
-    out["sequence"] = np.asarray(pc.fill_null(table.column("sequence"), _NO_SEQUENCE).to_numpy(), dtype=np.int64)
+    out["sequence"] = np.asarray(
+        pc.fill_null(table.column("sequence"), _NO_SEQUENCE).to_numpy(), dtype=np.int64
+    )
     return {name: out[name] for name in RemitRow.model_fields}

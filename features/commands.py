@@ -7,6 +7,7 @@ stderr (position and reason, never claim content) and make the exit code 1.
 
 from __future__ import annotations
 
+import gc
 import re
 import sys
 from pathlib import Path
@@ -41,6 +42,20 @@ def check(*, input_path: Path, output_path: Path) -> int:
     header = {"rules_version": rules_version(policies), "reference_data_version": reference.version}
 
     claim_ids = read.frame.claim_ids.tolist()
+    # Hundreds of thousands of small result dicts, none of them cyclic: the cyclic collector would
+    # rescan the whole heap many times while they are built (measured: ~40 % of this step).
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _write_results(read, fired, claim_ids, header, output_path)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _write_results(
+    read: Any, fired: Any, claim_ids: list[str], header: dict[str, str], output_path: Path
+) -> int:
     results = fired.results()
     records: list[tuple[str, int, int, bytes]] = []
     sources = read.sources.tolist() if read.sources.shape[0] == len(claim_ids) else [""] * len(claim_ids)

@@ -8,7 +8,8 @@ triggered it. Messages never need claim content beyond what the biller submitted
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import string
+from dataclasses import dataclass, field
 from typing import Literal
 
 Level = Literal["claim", "line"]
@@ -53,10 +54,27 @@ class RuleSpec:
     message: str  # str.format template over the evidence keys
     fix: str
     claim_message: str | None = None  # the message when a line rule reports at claim level
+    _fields: tuple[str, ...] = field(default=(), init=False, repr=False, compare=False)
+    _texts: dict[tuple[object, ...], tuple[str, str]] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        templates = (self.message, self.fix, self.claim_message or "")
+        names = {name for t in templates for _, name, _, _ in string.Formatter().parse(t) if name}
+        object.__setattr__(self, "_fields", tuple(sorted(names)))
 
     def message_for(self, evidence: dict[str, object], *, claim_level: bool) -> str:
         template = self.claim_message if claim_level and self.claim_message else self.message
         return template.format_map(_Readable(evidence))
+
+    def texts(self, evidence: dict[str, object], *, claim_level: bool) -> tuple[str, str]:
+        """(message, fix), memoised on the evidence values the templates use: a batch repeats them a lot."""
+        key = (claim_level, *(_hashable(evidence.get(name)) for name in self._fields))
+        found = self._texts.get(key)
+        if found is None:
+            if len(self._texts) > 50_000:
+                self._texts.clear()
+            found = self._texts[key] = (self.message_for(evidence, claim_level=claim_level), self.render_fix(evidence))
+        return found
 
     def render(self, evidence: dict[str, object]) -> str:
         """The message with the evidence filled in; a missing key leaves its placeholder readable."""
@@ -64,6 +82,10 @@ class RuleSpec:
 
     def render_fix(self, evidence: dict[str, object]) -> str:
         return self.fix.format_map(_Readable(evidence)) if "{" in self.fix else self.fix
+
+
+def _hashable(value: object) -> object:
+    return tuple(value) if isinstance(value, list) else value
 
 
 class _Readable(dict[str, object]):

@@ -81,15 +81,43 @@ class LineFacts:
     diagnosis_status: np.ndarray  # per diagnosis row: 0 billable, 1 not billable, 2 invalid
 
 
-@dataclass(frozen=True)
 class EvidenceBlock:
-    """Evidence of one rule's fired rows as columns: a list per key (one value per row) or a scalar."""
+    """Evidence of one rule's fired rows as columns: a list, array or :class:`Lazy` per key, or a scalar.
 
-    keys: tuple[str, ...]
-    columns: tuple[Any, ...]
+    Columns are turned into JSON-ready Python lists on first use, in one vectorized pass per column,
+    so rendering many results costs a list index per value rather than a NumPy scalar conversion.
+    """
+
+    __slots__ = ("keys", "columns", "_lists")
+
+    def __init__(self, keys: tuple[str, ...], columns: tuple[Any, ...]) -> None:
+        self.keys = keys
+        self.columns = columns
+        self._lists: list[tuple[str, Any, bool]] | None = None
 
     def row(self, r: int) -> dict[str, Any]:
-        return {k: _value(c, r) for k, c in zip(self.keys, self.columns, strict=True)}
+        lists = self._lists
+        if lists is None:
+            lists = self._lists = [(k, *_materialize(c)) for k, c in zip(self.keys, self.columns, strict=True)]
+        return {k: (c[r] if per_row else c) for k, c, per_row in lists}
+
+
+def _materialize(column: Any) -> tuple[Any, bool]:
+    """(values, per_row): a column as a JSON-ready list (NaN/NaT -> None), or a scalar shared by all rows."""
+    if isinstance(column, np.ndarray):
+        kind = column.dtype.kind
+        if kind == "f":
+            return [None if v != v else v for v in column.tolist()], True
+        if kind == "M":
+            text = np.datetime_as_string(column.astype("datetime64[D]"), unit="D").tolist()
+            return [None if t == "NaT" else t for t in text], True
+        return column.tolist(), True
+    if isinstance(column, list):
+        return column, True
+    if isinstance(column, Lazy):
+        values = column.values.tolist() if isinstance(column.values, np.ndarray) else column.values
+        return [column.fn(v) for v in values], True
+    return column, False
 
 
 @dataclass(frozen=True)
@@ -98,26 +126,6 @@ class Lazy:
 
     values: Any  # array or list indexed by the fired row
     fn: Any  # value -> JSON-ready value
-
-
-def _value(column: Any, r: int) -> Any:
-    """One fired row's evidence value, JSON-ready (NaN/NaT -> None, NumPy scalars -> Python)."""
-    if isinstance(column, np.ndarray):
-        kind = column.dtype.kind
-        if kind == "O":
-            return column[r]
-        if kind == "f":
-            value = float(column[r])
-            return None if value != value else value
-        if kind == "M":
-            day = column[r]
-            return None if np.isnat(day) else str(day.astype("datetime64[D]"))
-        return column[r].item()
-    if isinstance(column, list):
-        return column[r]
-    if isinstance(column, Lazy):
-        return column.fn(column.values[r])
-    return column
 
 
 def _split_modifiers(joined: Any) -> list[str]:
@@ -169,16 +177,17 @@ class FiredRules:
         for code, line, b, r in zip(rules, lines, blocks, rows, strict=True):
             spec = _SPECS_BY_CODE[code]
             evidence = self.blocks[b].row(r)
+            message, fix = spec.texts(evidence, claim_level=line < 0)
             out.append(
                 {
                     "id": spec.id,
                     "line_number": None if line < 0 else line,
                     "severity": spec.severity,
-                    "message": spec.message_for(evidence, claim_level=line < 0),
+                    "message": message,
                     "evidence": evidence,
                     "carc": spec.carc,
                     "rarc": list(spec.rarc),
-                    "fix": spec.render_fix(evidence),
+                    "fix": fix,
                 }
             )
         return out

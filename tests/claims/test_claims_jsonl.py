@@ -33,7 +33,9 @@ def random_claim(rng: random.Random, claim_id: str) -> dict[str, Any]:
     if maybe() < 0.6:
         claim["payer"]["type"] = rng.choice(["medicare", "medicaid", "commercial", "other"])
     if maybe() < 0.5:
-        claim["payer"]["name"] = rng.choice([None, "EXAMPLE PLAN", "Plan " + rng.choice(UNICODE) * rng.randrange(1, 4)])
+        claim["payer"]["name"] = rng.choice(
+            [None, "EXAMPLE PLAN", "Plan " + rng.choice(UNICODE) * rng.randrange(1, 4)]
+        )
     if maybe() < 0.7:
         claim["billing_provider_npi"] = rng.choice([None, "1234567893", "0000000000"])
     if maybe() < 0.5:
@@ -41,9 +43,13 @@ def random_claim(rng: random.Random, claim_id: str) -> dict[str, Any]:
     if institutional and maybe() < 0.7:
         claim["type_of_bill"] = rng.choice(["131", "0131", None])
     if maybe() < 0.8:
-        claim["total_charge"] = rng.choice([None, 0, 1250, 99.99, 1e10, -5.5, rng.uniform(0, 1e6), 1e-303, 0.1 + 0.2])
+        claim["total_charge"] = rng.choice(
+            [None, 0, 1250, 99.99, 1e10, -5.5, rng.uniform(0, 1e6), 1e-303, 0.1 + 0.2]
+        )
     if maybe() < 0.8:
-        claim["diagnosis_codes"] = [rng.choice(["M06.9", "Z79.899", "C50912", "E11.9"]) for _ in range(rng.randrange(0, 26))]
+        claim["diagnosis_codes"] = [
+            rng.choice(["M06.9", "Z79.899", "C50912", "E11.9"]) for _ in range(rng.randrange(0, 26))
+        ]
     if maybe() < 0.3:
         claim["prior_authorization"] = rng.choice([None, "PA778899"])
     if maybe() < 0.4:
@@ -71,10 +77,14 @@ def random_line(rng: random.Random, number: int) -> dict[str, Any]:
     if maybe() < 0.5:
         line["modifiers"] = rng.sample(["JW", "JZ", "59", "25", "X"], rng.randrange(0, 5))
     if maybe() < 0.6:
-        line["description"] = rng.choice([None, "EXAMPLEMAB 100MG IV", "", "ü" * 80, "desc " + rng.choice(UNICODE)])
+        line["description"] = rng.choice(
+            [None, "EXAMPLEMAB 100MG IV", "", "ü" * 80, "desc " + rng.choice(UNICODE)]
+        )
     for name in ("charge", "units"):
         if maybe() < 0.8:
-            line[name] = rng.choice([None, 0, 1, 3, 1250.0, 0.5, rng.uniform(-10, 1e5), 123456789.123456789, -0.0])
+            line[name] = rng.choice(
+                [None, 0, 1, 3, 1250.0, 0.5, rng.uniform(-10, 1e5), 123456789.123456789, -0.0]
+            )
     if maybe() < 0.4:
         line["unit_basis"] = rng.choice(["UN", "ML", "F2"])
     if maybe() < 0.7:
@@ -321,8 +331,16 @@ def test_arrow_frame_equals_from_claims_on_valid_claims(tmp_path: Path) -> None:
 
 def test_floats_parse_exactly_like_python(tmp_path: Path) -> None:
     rng = random.Random(11)
-    values = [rng.uniform(-1e10, 1e10) for _ in range(3000)] + [rng.random() * 10 ** rng.randint(-300, 9) for _ in range(3000)]
-    texts = [repr(v) for v in values] + ["0.1", "1e-7", "123456789.123456789123", "9999999999.999999", "5e-324"]
+    values = [rng.uniform(-1e10, 1e10) for _ in range(3000)] + [
+        rng.random() * 10 ** rng.randint(-300, 9) for _ in range(3000)
+    ]
+    texts = [repr(v) for v in values] + [
+        "0.1",
+        "1e-7",
+        "123456789.123456789123",
+        "9999999999.999999",
+        "5e-324",
+    ]
     lines = [
         f'{{"claim_id": "F{i}", "payer": {{"id": "P"}}, "lines": [{{"line_number": 1, "procedure_code": "J", "charge": {t}}}]}}'
         for i, t in enumerate(texts)
@@ -334,7 +352,9 @@ def test_floats_parse_exactly_like_python(tmp_path: Path) -> None:
 
 
 def test_errors_carry_line_numbers_and_good_records_survive(tmp_path: Path) -> None:
-    good = '{"claim_id": "G%d", "payer": {"id": "P"}, "lines": [{"line_number": 1, "procedure_code": "J3490"}]}'
+    good = (
+        '{"claim_id": "G%d", "payer": {"id": "P"}, "lines": [{"line_number": 1, "procedure_code": "J3490"}]}'
+    )
     lines = [
         good % 1,
         "{not json",
@@ -360,11 +380,16 @@ def test_errors_carry_line_numbers_and_good_records_survive(tmp_path: Path) -> N
 
 def test_submission_date_defaults_to_today(tmp_path: Path) -> None:
     path = tmp_path / "today.jsonl"
-    path.write_text('{"claim_id": "T", "payer": {"id": "P"}, "lines": [{"line_number": 1, "procedure_code": "J"}]}\n')
+    path.write_text(
+        '{"claim_id": "T", "payer": {"id": "P"}, "lines": [{"line_number": 1, "procedure_code": "J"}]}\n'
+    )
     frame = read_claims_jsonl(path).frame
-    assert frame.lines["submission_date"][0] == np.datetime64(Claim.model_validate(
-        {"claim_id": "T", "payer": {"id": "P"}, "lines": [{"line_number": 1, "procedure_code": "J"}]}
-    ).submission_date, "D")
+    assert frame.lines["submission_date"][0] == np.datetime64(
+        Claim.model_validate(
+            {"claim_id": "T", "payer": {"id": "P"}, "lines": [{"line_number": 1, "procedure_code": "J"}]}
+        ).submission_date,
+        "D",
+    )
 
 
 def test_empty_file_and_missing_file(tmp_path: Path) -> None:

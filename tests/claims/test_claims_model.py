@@ -55,7 +55,9 @@ def test_bool_is_not_a_number_nor_an_integer() -> None:
 
 def test_non_finite_and_huge_numbers_are_rejected() -> None:
     for value in (float("nan"), float("inf"), 1e11):
-        assert reason(base_claim(total_charge=value)).startswith("total_charge: Value error, expected a finite")
+        assert reason(base_claim(total_charge=value)).startswith(
+            "total_charge: Value error, expected a finite"
+        )
     assert Claim.model_validate(base_claim(total_charge=1e10)).total_charge == 1e10
 
 

@@ -17,7 +17,9 @@ from claims.sources import FileFormat, _remit_columns_from_rows, load_claims, lo
 
 
 def claim_line(claim_id: str) -> str:
-    return json.dumps({"claim_id": claim_id, "payer": {"id": "P"}, "lines": [{"line_number": 1, "procedure_code": "J3490"}]})
+    return json.dumps(
+        {"claim_id": claim_id, "payer": {"id": "P"}, "lines": [{"line_number": 1, "procedure_code": "J3490"}]}
+    )
 
 
 def remit(claim_id: str, **extra: Any) -> dict[str, Any]:
@@ -92,12 +94,13 @@ def test_unknown_format_and_missing_paths_are_input_errors(tmp_path: Path) -> No
         load_claims(empty)
 
 
-@pytest.mark.skipif(not Path(__file__).resolve().parents[2].joinpath("edi", "claims837.py").exists(),
-                    reason="edi.claims837 not written yet")
+@pytest.mark.skipif(
+    not Path(__file__).resolve().parents[2].joinpath("edi", "claims837.py").exists(),
+    reason="edi.claims837 not written yet",
+)
 def test_x12_837_is_read_through_edi(tmp_path: Path) -> None:
-    from edi.writer import write_837
-
     from claims.model import Claim
+    from edi.writer import write_837
 
     claims = [Claim.model_validate(json.loads(claim_line(f"X{i}"))) for i in range(3)]
     write_837(claims, tmp_path / "claims.txt")
@@ -114,7 +117,9 @@ def test_remits_jsonl_with_errors_and_order(tmp_path: Path) -> None:
         json.dumps(remit("C3", outcome="maybe")),
         json.dumps(remit("C4", colour=1)),
         "{broken",
-        json.dumps({k: v for k, v in remit("C5", sequence=2, paid_date="2026-02-01").items() if k != "remarks"}),
+        json.dumps(
+            {k: v for k, v in remit("C5", sequence=2, paid_date="2026-02-01").items() if k != "remarks"}
+        ),
         json.dumps(remit("C6", adjustments=None)),
         json.dumps(remit("C7", sequence="3")),  # lax int: pydantic accepts "3"
     ]
@@ -125,7 +130,10 @@ def test_remits_jsonl_with_errors_and_order(tmp_path: Path) -> None:
     assert frame["claim_id"].tolist() == ["C1", "C2", "C5", "C7", "C8"]
     assert frame["source_order"].tolist() == [0, 1, 2, 3, 4]
     assert [(e.source, e.position) for e in result.errors] == [
-        ("1.jsonl", "line 3"), ("1.jsonl", "line 4"), ("1.jsonl", "line 5"), ("1.jsonl", "line 7")
+        ("1.jsonl", "line 3"),
+        ("1.jsonl", "line 4"),
+        ("1.jsonl", "line 5"),
+        ("1.jsonl", "line 7"),
     ]
     assert result.errors[1].reason == "colour: Extra inputs are not permitted"
     assert frame.loc[0, "adjustments"] == [{"level": "line", "group": "CO", "reason": "45", "amount": 19.5}]
@@ -139,8 +147,13 @@ def test_remits_jsonl_with_errors_and_order(tmp_path: Path) -> None:
 
 def test_remits_arrow_rows_equal_pydantic_rows(tmp_path: Path) -> None:
     rows = [
-        remit(f"R{i}", paid=i * 1.5, units_paid=None if i % 3 else 2, sequence=None if i % 2 else i,
-              adjustments=[{"level": "claim", "group": "PR", "reason": "1", "amount": i}] * (i % 3))
+        remit(
+            f"R{i}",
+            paid=i * 1.5,
+            units_paid=None if i % 3 else 2,
+            sequence=None if i % 2 else i,
+            adjustments=[{"level": "claim", "group": "PR", "reason": "1", "amount": i}] * (i % 3),
+        )
         for i in range(300)
     ]
     path = tmp_path / "remits.jsonl"
@@ -175,3 +188,28 @@ def test_benchmark_claims_runs_with_sane_figures(monkeypatch: pytest.MonkeyPatch
     assert 19_900 <= figures["claims_read"] < 20_000 and figures["errors"] == 20_000 - figures["claims_read"]
     assert all(v > 0 for v in figures["claims_per_second"].values())
     assert os.environ["CI"] == "true"
+
+
+@pytest.mark.skipif(
+    not Path(__file__).resolve().parents[2].joinpath("edi", "remits835.py").exists(),
+    reason="edi.remits835 not written yet",
+)
+def test_x12_835_is_read_through_edi(tmp_path: Path) -> None:
+    from edi.writer import write_835
+
+    rows = [
+        remit("Y1"),
+        remit(
+            "Y2",
+            paid=0,
+            outcome="denied",
+            adjustments=[{"level": "line", "group": "CO", "reason": "16", "amount": 100}],
+        ),
+    ]
+    write_835(rows, tmp_path / "remits.txt")
+    (tmp_path / "more.jsonl").write_text(json.dumps(remit("Y3")) + "\n")
+    result = load_remits(tmp_path)
+    assert result.errors == []
+    assert result.rows["claim_id"].tolist() == ["Y3", "Y1", "Y2"]  # more.jsonl sorts before remits.txt
+    assert result.rows["outcome"].tolist()[1:] == ["paid", "denied"]
+    assert result.rows["source_order"].tolist() == [0, 1, 2]
