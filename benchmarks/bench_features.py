@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from claims.columnar import ATTACHMENT_COLUMNS, DIAGNOSIS_COLUMNS, LINE_COLUMNS, ClaimFrame, as_columns
+from claims.columnar import ATTACHMENT_COLUMNS, DIAGNOSIS_COLUMNS, LINE_COLUMNS, ClaimFrame
 
 REPEATS = 3
 _CODES = ["J3490", "J3590", "J9999", "C9399", "J9035", "J1817", "J0696", "96365", "96413", "99213", "Q5103"]

@@ -197,7 +197,7 @@ class _Reader837:
 
     # ---- segments inside a claim ----------------------------------------------------------------
 
-    def _claim_segment(self, pos: int, seg: Segment, tag: str) -> None:
+    def _claim_segment(self, seg: Segment, tag: str) -> None:
         """Apply one segment to the open claim; raises _BadSegment when it cannot be read."""
         claim = self.claim
         assert claim is not None
@@ -355,22 +355,21 @@ class _Reader837:
     def run(self, segments: Iterator[tuple[int, Segment]]) -> Iterator[Claim | RecordError]:
         source = self.source
         last_pos = 0
+        claim_segment = self._claim_segment
         for pos, seg in segments:
             last_pos = pos
             tag = seg[0]
-            if self.in_transaction:
-                self.tx_count += 1
             claim = self.claim
             if claim is not None and tag not in _CLAIM_ENDERS:
                 if self.claim_error is not None:
                     continue
-                if tag not in KNOWN_837_SEGMENTS:
+                if tag in _INSIDE_CLAIM:
+                    try:
+                        claim_segment(seg, tag)
+                    except _BadSegment as exc:
+                        self.claim_error = (pos, tag, str(exc))
+                else:
                     self.claim_error = (pos, tag[:8], "unknown segment inside the claim")
-                    continue
-                try:
-                    self._claim_segment(pos, seg, tag)
-                except _BadSegment as exc:
-                    self.claim_error = (pos, tag, str(exc))
                 continue
             if claim is not None:
                 finished = self._finish_claim()
@@ -434,6 +433,7 @@ class _Reader837:
                     yield RecordError(source, f"segment {pos} (SE)", "SE without a matching ST")
                     continue
                 self.in_transaction = False
+                self.tx_count = pos - self.tx_position + 1  # positions count every segment
                 count = _element(seg, 1).strip()
                 if count != str(self.tx_count):
                     yield RecordError(
@@ -481,6 +481,7 @@ class _Reader837:
 
 
 _CLAIM_ENDERS = frozenset({"CLM", "HL", "SE", "ST", "GE", "GS", "IEA", "ISA"})
+_INSIDE_CLAIM = KNOWN_837_SEGMENTS - _CLAIM_ENDERS
 
 
 def iter_837(path: Path | str) -> Iterator[Claim | RecordError]:

@@ -74,9 +74,14 @@ def claim_schemas(max_batch: int) -> dict[str, Any]:
             "claims": {
                 "type": "array",
                 "minItems": 1,
-                "maxItems": max_batch,
-                "items": {"$ref": "#/components/schemas/Claim"},
-                "description": "claims are validated one by one: an invalid claim is reported in `errors`",
+                # Not ``maxItems``: a batch over the maximum is a 413 (too large), not a 422.
+                # Any item is accepted: each is validated as a Claim on its own, and one that is not
+                # a valid claim is reported in ``errors`` while the others are scored.
+                "items": {"anyOf": [{"$ref": "#/components/schemas/Claim"}, {}]},
+                "description": (
+                    f"up to {max_batch} claims (see Claim; more answers 413), validated one by one: "
+                    "an invalid one is reported in `errors`"
+                ),
             }
         },
     }

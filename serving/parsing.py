@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from claims.model import Claim
 from serving.errors import InvalidInput, PayloadTooLarge, validation_details
@@ -22,9 +22,46 @@ def _details(exc: ValidationError) -> list[dict[str, Any]]:
     return validation_details(exc.errors(include_url=False, include_input=False, include_context=False))
 
 
+_INT_ERRORS = frozenset({"int_type", "int_from_float"})
+
+
+def integral_floats_to_int(value: Any) -> Any:
+    """``69.0`` -> ``69`` throughout a parsed document.
+
+    JSON does not distinguish the two (JSON Schema calls 69.0 an integer), but the claim model's
+    strict integers reject 69.0. Number fields accept ints, so this changes no meaning.
+    """
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else value
+    if isinstance(value, dict):
+        return {k: integral_floats_to_int(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [integral_floats_to_int(v) for v in value]
+    return value
+
+
+def _has_int_errors(exc: ValidationError) -> bool:
+    return any(e["type"] in _INT_ERRORS for e in exc.errors(include_url=False, include_input=False))
+
+
+def validate_claim(data: Any) -> Claim:
+    """Validate a parsed claim; integral floats are retried as integers (the uncommon path only)."""
+    try:
+        return Claim.model_validate(data)
+    except ValidationError as exc:
+        if not _has_int_errors(exc):
+            raise
+    return Claim.model_validate(integral_floats_to_int(data))
+
+
 def parse_claim(body: bytes) -> Claim:
     try:
         return Claim.model_validate_json(body)
+    except ValidationError as exc:
+        if not _has_int_errors(exc):
+            raise InvalidInput("the claim is invalid", _details(exc)) from None
+    try:
+        return validate_claim(orjson.loads(body))
     except ValidationError as exc:
         raise InvalidInput("the claim is invalid", _details(exc)) from None
 
@@ -49,7 +86,27 @@ def _batch_shape_error(msg: str, loc: list[str | int], kind: str) -> InvalidInpu
     return InvalidInput("the batch is invalid", [{"loc": loc, "msg": msg, "type": kind}])
 
 
+class _ValidBatch(BaseModel):
+    """The whole batch in one Rust-side validation: the fast path when every claim is valid."""
+
+    model_config = ConfigDict(extra="forbid")
+    claims: list[Claim]
+
+
 def parse_batch(body: bytes, max_batch: int) -> ParsedBatch:
+    """Validate the whole body at once; only when that fails, claim by claim (to isolate bad ones)."""
+    try:
+        claims = _ValidBatch.model_validate_json(body).claims
+    except ValidationError:
+        return _parse_batch_claim_by_claim(body, max_batch)
+    if len(claims) > max_batch:
+        raise PayloadTooLarge(f"a batch holds at most {max_batch} claims, got {len(claims)}")
+    if not claims:
+        raise _batch_shape_error("at least one claim is required", ["claims"], "too_short")
+    return ParsedBatch(claims, list(range(len(claims))), [])
+
+
+def _parse_batch_claim_by_claim(body: bytes, max_batch: int) -> ParsedBatch:
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -71,7 +128,7 @@ def parse_batch(body: bytes, max_batch: int) -> ParsedBatch:
     errors: list[dict[str, Any]] = []
     for index, item in enumerate(raw):
         try:
-            claims.append(Claim.model_validate(item))
+            claims.append(validate_claim(item))
             positions.append(index)
         except ValidationError as exc:
             claim_id = item.get("claim_id") if isinstance(item, dict) else None

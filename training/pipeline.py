@@ -96,7 +96,18 @@ def _featurizer() -> Any:
     return ClaimFeaturizer()
 
 
-def fit_and_evaluate(
+def fit_and_evaluate(data: TrainingData, **kwargs: Any) -> TrainResult:
+    """Featurize, fit and compare the candidates, choose, calibrate, set the operating point and
+    evaluate on the holdout. OpenMP/BLAS threads are capped for the whole step (see fit_threads)."""
+    from threadpoolctl import threadpool_limits
+
+    from training.candidates import fit_threads
+
+    with threadpool_limits(limits=fit_threads()):
+        return _fit_and_evaluate(data, **kwargs)
+
+
+def _fit_and_evaluate(
     data: TrainingData,
     *,
     holdout_fraction: float,

@@ -212,3 +212,12 @@ def test_netting_rows_without_sequence_use_runs_in_file_order() -> None:
     rows = [_row("A", "1", "2026-01-10", None, 1.0), _row("A", "1", "2026-01-10", None, 2.0),
             _row("A", "22", "2026-01-20", None), _row("A", "2", "2026-01-20", None, 3.0)]
     assert [r["paid"] for r in net_adjudications(rows)] == [3.0]
+
+
+def test_invalid_service_date_rejects_the_claim(tmp_path: Path) -> None:
+    path = tmp_path / "d.835"
+    path.write_text(CLAIM_DENIAL_835.replace("DTM*472*20260110~REF", "DTM*472*20261310~REF"))
+    items = list(iter_835(path))
+    (error,) = items
+    assert isinstance(error, RecordError) and error.claim_id == "C1"
+    assert "service_date" in error.reason and error.position == "segment 7 (CLP)"

@@ -8,8 +8,8 @@ from typing import Any
 import orjson
 import pytest
 
-from claims.errors import InputError
 from claimrisk.cli import main
+from claims.errors import InputError
 from features.commands import check
 from features.version import rules_version
 from reference.store import load_reference

@@ -185,7 +185,7 @@ def test_openapi_documents_bodies_errors_and_examples(no_model_client: TestClien
     assert {"200", "401", "413", "422", "503"} <= set(score["responses"])
     assert "Claim" in spec["components"]["schemas"] and "Line" in spec["components"]["schemas"]
     batch = spec["components"]["schemas"]["ClaimBatchRequest"]["properties"]["claims"]
-    assert batch["maxItems"] == 1000
+    assert "up to 1000 claims" in batch["description"] and "413" in batch["description"]
     charge = spec["components"]["schemas"]["Line"]["properties"]["charge"]
     assert json.dumps(charge).count("10000000000") == 2  # the validator's bounds are published
 
@@ -253,3 +253,15 @@ def test_model_endpoint_reports_versions_and_metrics(model_client: TestClient) -
     assert body["rules_version"] and body["reference_data_version"]
     assert len(body["sha256"]) == 64
     assert model_client.get("/readyz").json() == {"status": "ready", "model_version": body["model_version"]}
+
+
+def test_integral_floats_are_integers(no_model_client: TestClient, claim: dict) -> None:
+    """JSON Schema (and so OpenAPI clients) call 2.0 an integer; the API accepts it as 2."""
+    claim["lines"][0]["line_number"] = 1.0
+    claim["lines"][0]["diagnosis_pointers"] = [1.0, 2]
+    response = no_model_client.post("/v1/check", json=claim)
+    assert response.status_code == 200, response.text
+    claim["lines"][0]["line_number"] = 1.5
+    response = no_model_client.post("/v1/check", json=claim)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["lines", 0, "line_number"]

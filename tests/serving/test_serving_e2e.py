@@ -242,6 +242,9 @@ def test_schemathesis_finds_no_server_error_or_schema_violation(live: LiveServer
     command = [
         str(st), "run", f"{live.url}/openapi.json",
         "--checks", "all",
+        # Schema-valid but semantically invalid claims (duplicate line numbers, 51 professional lines)
+        # are rightly 422: JSON Schema cannot express those cross-field rules.
+        "--exclude-checks", "positive_data_acceptance",
         "-H", f"X-API-Key: {API_KEY}",
         "--max-examples", os.environ.get("SERVING_ST_EXAMPLES", "25"),
         "--max-time", os.environ.get("SERVING_ST_SECONDS", "120"),
