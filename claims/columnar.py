@@ -77,7 +77,7 @@ ATTACHMENT_COLUMNS: dict[str, str] = {
     "control_number": "str",
 }
 
-_NUMPY_DTYPE = {"str": object, "float": np.float64, "date": "datetime64[D]", "int": np.int64, "bool": np.bool_}
+_NUMPY_DTYPE: dict[str, Any] = {"str": object, "float": np.float64, "date": "datetime64[D]", "int": np.int64, "bool": np.bool_}
 
 
 def empty_columns(schema: Mapping[str, str]) -> Columns:
