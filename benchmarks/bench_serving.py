@@ -17,7 +17,6 @@ generator in its own process; the figures say which one ran. Both share the 2 co
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re

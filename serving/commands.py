@@ -32,8 +32,8 @@ def _model_store() -> ModelStore:
 def score(*, input_path: Path, output_path: Path, threshold: float | None) -> int:
     """Score every claim of a JSONL/837 file into a CSV or Parquet worklist, highest expected loss first."""
     import pyarrow.compute as pc
-    from claims.sources import load_claims
 
+    from claims.sources import load_claims
     from serving.worklist import build_worklist, output_format, write_worklist
 
     output_format(output_path)  # fail on a bad extension before any work

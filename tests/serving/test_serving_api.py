@@ -10,7 +10,6 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-
 API_KEY = "test-key-0123456789"  # the key the keyed_client fixture is configured with
 SECRET_DX = "Q87.40"
 
