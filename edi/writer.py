@@ -85,12 +85,14 @@ def _isa(control: int, sender: str, receiver: str, now: dt.datetime) -> str:
 class _Envelope:
     """ISA/GS/GE/IEA around transactions; a new GS whenever the version (837P vs 837I) changes."""
 
-    def __init__(self, out: TextIO, functional_id: str, sender: str, receiver: str) -> None:
+    def __init__(
+        self, out: TextIO, functional_id: str, sender: str, receiver: str, now: dt.datetime | None = None
+    ) -> None:
         self.out = out
         self.functional_id = functional_id
         self.sender = sender
         self.receiver = receiver
-        self.now = dt.datetime.now()
+        self.now = now or dt.datetime.now()
         self.group_version: str | None = None
         self.group_count = 0
         self.groups = 0
@@ -267,12 +269,21 @@ def _write_837_transaction(env: _Envelope, claims: list[Claim], number: int) -> 
     env.transaction(version, body, st_extra=f"*{version}")
 
 
-def write_837(claims: Iterable[Claim], path: Path | str, *, claims_per_transaction: int = 5000) -> None:
-    """Write claims as one interchange: 837P transactions for professional, 837I for institutional."""
+def write_837(
+    claims: Iterable[Claim],
+    path: Path | str,
+    *,
+    claims_per_transaction: int = 5000,
+    now: dt.datetime | None = None,
+) -> None:
+    """Write claims as one interchange: 837P transactions for professional, 837I for institutional.
+
+    ``now`` stamps ISA09/ISA10 and GS04/GS05; pass a fixed time for byte-reproducible files.
+    """
     if claims_per_transaction < 1:
         raise ValueError("claims_per_transaction must be at least 1")
     with open(path, "w", encoding="utf-8", newline="") as out:
-        env = _Envelope(out, "HC", SUBMITTER_ID, RECEIVER_ID)
+        env = _Envelope(out, "HC", SUBMITTER_ID, RECEIVER_ID, now)
         batch: list[Claim] = []
         key: tuple[str, dt.date] | None = None
         number = 0
@@ -390,14 +401,20 @@ def _write_835_transaction(env: _Envelope, claims: list[list[Mapping[str, Any]]]
     env.transaction(VERSION_835, header + body)
 
 
-def write_835(rows: Iterable[Mapping[str, Any]], path: Path | str, *, claims_per_transaction: int = 5000) -> None:
+def write_835(
+    rows: Iterable[Mapping[str, Any]],
+    path: Path | str,
+    *,
+    claims_per_transaction: int = 5000,
+    now: dt.datetime | None = None,
+) -> None:
     """Write §6 rows (grouped by claim, in order) as one 835 interchange.
 
     A new transaction starts when the payer or paid date changes (BPR16 and N1*PR are per
     transaction) or after ``claims_per_transaction`` claims.
     """
     with open(path, "w", encoding="utf-8", newline="") as out:
-        env = _Envelope(out, "HP", "PAYER", SUBMITTER_ID)
+        env = _Envelope(out, "HP", "PAYER", SUBMITTER_ID, now)
         claims: list[list[Mapping[str, Any]]] = []
         current: list[Mapping[str, Any]] = []
         claim_key: tuple[Any, ...] | None = None

@@ -12,16 +12,17 @@ from typing import TYPE_CHECKING
 from claims.errors import InputError
 
 if TYPE_CHECKING:
+    from serving.config import Settings
     from serving.model_store import ModelStore
 
 
-def _model_store() -> ModelStore:
+def _model_store(settings: Settings | None = None) -> ModelStore:
     from serving.config import Settings
     from serving.errors import ServingError
     from serving.model_store import ModelStore
     from serving.scorer import load_rule_context
 
-    store = ModelStore(Settings(), load_rule_context())
+    store = ModelStore(settings or Settings(), load_rule_context())
     try:
         store.load()
     except ServingError as exc:
@@ -39,7 +40,11 @@ def score(*, input_path: Path, output_path: Path, threshold: float | None) -> in
     output_format(output_path)  # fail on a bad extension before any work
     if threshold is not None and not 0.0 <= threshold <= 1.0:
         raise InputError(f"--threshold must be between 0 and 1, got {threshold}")
-    scorer = _model_store().require_model()
+    from serving.config import Settings
+
+    settings = Settings()
+    scorer = _model_store(settings).require_model()
+    threshold = threshold if threshold is not None else settings.threshold
     started = time.perf_counter()
     read = load_claims(input_path)
     for error in read.errors:

@@ -28,9 +28,12 @@ ThresholdQuery = Annotated[
     responses=MODEL_RESPONSES,
     openapi_extra=claim_body(),
 )
-async def score(request: Request, scorer: ScorerDep, metrics: MetricsDep, threshold: ThresholdQuery = None) -> Response:
+async def score(
+    request: Request, scorer: ScorerDep, settings: SettingsDep, metrics: MetricsDep, threshold: ThresholdQuery = None
+) -> Response:
     claim = parse_claim(await request.body())
-    arrays = scorer.score_arrays(from_claims([claim]), threshold, with_fixes=True)
+    cut = threshold if threshold is not None else settings.threshold
+    arrays = scorer.score_arrays(from_claims([claim]), cut, with_fixes=True)
     metrics.observe_risks(arrays.risk, arrays.review)
     state = request.state
     state.model_version = scorer.model_version
@@ -50,6 +53,7 @@ async def score_batch(
     request: Request, scorer: ScorerDep, settings: SettingsDep, metrics: MetricsDep, threshold: ThresholdQuery = None
 ) -> Response:
     parsed = parse_batch(await request.body(), settings.max_batch)
+    threshold = threshold if threshold is not None else settings.threshold
     results: list[dict[str, object]] = []
     if parsed.claims:
         arrays = scorer.score_arrays(from_claims(parsed.claims), threshold, with_fixes=True)

@@ -264,3 +264,13 @@ def test_integral_floats_are_integers(no_model_client: TestClient, claim: dict) 
     response = no_model_client.post("/v1/check", json=claim)
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["lines", 0, "line_number"]
+
+
+def test_configured_threshold_applies_unless_the_query_overrides_it(
+    models_dir: Any, claim: dict, make_client: Callable[..., TestClient]
+) -> None:
+    with make_client(models_dir=models_dir, threshold=0.0) as client:
+        assert client.post("/v1/score", json=claim).json()["threshold"] == 0.0
+        assert client.post("/v1/score?threshold=0.9", json=claim).json()["threshold"] == 0.9
+        batch = client.post("/v1/score/batch", json={"claims": [claim]}).json()
+        assert batch["results"][0]["decision"] == "review"
