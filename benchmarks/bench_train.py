@@ -22,7 +22,7 @@ from typing import Any
 
 CI = os.environ.get("CI", "").lower() == "true"
 SPEED_CLAIMS = 30_000 if CI else 1_000_000
-QUALITY_CLAIMS = 10_000 if CI else 200_000
+QUALITY_CLAIMS = 5_000 if CI else 200_000
 REPEATS = 3
 SEED = 7
 
@@ -58,7 +58,10 @@ def _speed(history: Path, work: Path) -> dict[str, Any]:
         started = time.perf_counter()
         proc = subprocess.run(
             [sys.executable, "-c", _CHILD, str(history), str(store / "models")],
-            env=env, capture_output=True, text=True, check=False,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         elapsed = time.perf_counter() - started
         line = next((x for x in proc.stdout.splitlines() if x.startswith("BENCH ")), None)

@@ -248,7 +248,13 @@ def choose(candidates: dict[str, Candidate]) -> tuple[str, str]:
 
 
 def refit(
-    name: str, X_fit: np.ndarray, y_fit: np.ndarray, X_val: np.ndarray, y_val: np.ndarray, monotone: list[int], seed: int = 0
+    name: str,
+    X_fit: np.ndarray,
+    y_fit: np.ndarray,
+    X_val: np.ndarray,
+    y_val: np.ndarray,
+    monotone: list[int],
+    seed: int = 0,
 ) -> Candidate:
     """Fit the chosen booster on the whole fit slice (after a subsampled comparison)."""
     fitter = fit_lightgbm if name == "lightgbm" else fit_hist_gradient_boosting

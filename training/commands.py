@@ -49,7 +49,11 @@ def featurize(featurizer: Any, frame: Any) -> np.ndarray:
             chunk = slice_claims(frame, start, start + FEATURIZE_CHUNK)
             parts.append(np.asarray(featurizer.transform(chunk), dtype=np.float32))
             progress.update(chunk.n_claims)
-    return np.concatenate(parts) if parts else np.empty((0, len(featurizer.get_feature_names_out())), dtype=np.float32)
+    return (
+        np.concatenate(parts)
+        if parts
+        else np.empty((0, len(featurizer.get_feature_names_out())), dtype=np.float32)
+    )
 
 
 def read_truth(path: Path, claim_ids: np.ndarray) -> np.ndarray:
@@ -142,7 +146,9 @@ def train(
         f"{s['remit_claims_unmatched']} remitted claims unmatched"
     )
     if len(data) < MIN_CLAIMS:
-        raise InputError(f"only {len(data)} claims have a final answer in the remittances; need at least {MIN_CLAIMS}")
+        raise InputError(
+            f"only {len(data)} claims have a final answer in the remittances; need at least {MIN_CLAIMS}"
+        )
     if data.y.min() == data.y.max():
         raise InputError("every labelled claim has the same outcome: nothing to learn")
 
@@ -158,11 +164,13 @@ def train(
 
     from training.registry import register_and_promote
 
+    tick = time.perf_counter()
     outcome = register_and_promote(result, claims_path=claims_path, promote=promote, models_dir=models_dir)
+    timings["mlflow_s"] = time.perf_counter() - tick
     timings["total_s"] = time.perf_counter() - started
     sys.stdout.write(result.report() + "\n" + outcome.report() + "\n")
     sys.stdout.flush()
-    note(f"done in {timings['total_s']:.1f} s")
+    note("done in " + ", ".join(f"{k.removesuffix('_s')} {v:.1f} s" for k, v in timings.items()))
     return EXIT_REJECTED if rejected else EXIT_OK
 
 

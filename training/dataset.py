@@ -51,7 +51,9 @@ def claim_level(frame: ClaimFrame) -> pd.DataFrame:
     total = np.where(has_line, frame.lines["total_charge"][take] if frame.n_lines else np.nan, np.nan)
     payer = frame.lines["payer_id"][take] if frame.n_lines else np.empty(frame.n_claims, dtype=object)
     submitted = (
-        frame.lines["submission_date"][take] if frame.n_lines else np.empty(frame.n_claims, dtype="datetime64[D]")
+        frame.lines["submission_date"][take]
+        if frame.n_lines
+        else np.empty(frame.n_claims, dtype="datetime64[D]")
     )
     return pd.DataFrame(
         {
@@ -148,7 +150,9 @@ def _denied_dollars(
     claim_ids = frame.claim_ids
     rows = labels.rows
     id_index = pd.Index(claim_ids)
-    row_claim = id_index.get_indexer(rows["claim_id"].astype(object).to_numpy()) if len(rows) else np.empty(0, int)
+    row_claim = (
+        id_index.get_indexer(rows["claim_id"].astype(object).to_numpy()) if len(rows) else np.empty(0, int)
+    )
     in_set = row_claim >= 0
     rows = rows.loc[in_set].reset_index(drop=True)
     row_claim = row_claim[in_set]
@@ -161,11 +165,17 @@ def _denied_dollars(
         }
     )
     match = match_lines(lines, rows)
-    outcome = rows["outcome"].astype(object).fillna("").astype(str).str.lower().to_numpy() if len(rows) else np.empty(0)
+    outcome = (
+        rows["outcome"].astype(object).fillna("").astype(str).str.lower().to_numpy()
+        if len(rows)
+        else np.empty(0)
+    )
     denied_row = outcome == "denied"
     matched = match.claim_line_row >= 0
     line_charge = np.where(
-        matched, frame.lines["charge"][np.where(matched, match.claim_line_row, 0)] if frame.n_lines else 0.0, np.nan
+        matched,
+        frame.lines["charge"][np.where(matched, match.claim_line_row, 0)] if frame.n_lines else 0.0,
+        np.nan,
     )
     remit_charge = (
         pd.to_numeric(rows["charge"], errors="coerce").to_numpy(dtype=np.float64)
@@ -175,14 +185,20 @@ def _denied_dollars(
     charge = np.where(np.isnan(line_charge), remit_charge, line_charge)
     charge = np.nan_to_num(charge, nan=0.0)
     per_claim = np.bincount(row_claim[denied_row], weights=charge[denied_row], minlength=frame.n_claims)
-    lcn = rows["line_control_number"] if "line_control_number" in rows.columns else pd.Series([None] * len(rows))
+    lcn = (
+        rows["line_control_number"]
+        if "line_control_number" in rows.columns
+        else pd.Series([None] * len(rows))
+    )
     code = rows["procedure_code"] if "procedure_code" in rows.columns else pd.Series([None] * len(rows))
     claim_level_row = (pd.isna(lcn) & pd.isna(code)).to_numpy()
     whole = np.zeros(frame.n_claims, dtype=bool)
     whole[row_claim[denied_row & claim_level_row]] = True
     whole |= labels.table["claim_denied"].reindex(claim_ids).fillna(False).to_numpy(dtype=bool)
     total = np.nan_to_num(total_charge, nan=0.0)
-    dollars = np.where(whole | (per_claim <= 0), total, np.where(total > 0, np.minimum(per_claim, total), per_claim))
+    dollars = np.where(
+        whole | (per_claim <= 0), total, np.where(total > 0, np.minimum(per_claim, total), per_claim)
+    )
     dollars = np.where(y == 1, dollars, 0.0)
     summary = {
         "remit_lines_matched_by_control_number": match.by_control_number,

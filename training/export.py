@@ -42,7 +42,12 @@ def export_model(model: RiskModel, models_dir: Path | None = None) -> Path:
     tmp_model = directory / f".{MODEL_FILE}.tmp"
     joblib.dump(model, tmp_model, compress=3)
     digest = file_sha256(tmp_model)
-    metadata: dict[str, Any] = {**model.metadata, "threshold": model.threshold, "sha256": digest, "file": MODEL_FILE}
+    metadata: dict[str, Any] = {
+        **model.metadata,
+        "threshold": model.threshold,
+        "sha256": digest,
+        "file": MODEL_FILE,
+    }
     tmp_meta = directory / f".{METADATA_FILE}.tmp"
     tmp_meta.write_text(json.dumps(metadata, indent=2, sort_keys=True, default=str))
     os.replace(tmp_model, model_path)

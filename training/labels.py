@@ -90,12 +90,18 @@ def net_adjudications_frame(rows: pd.DataFrame) -> NettedRemits:
     )
     events["paid"] = np.where(events["dated"], events["paid"], np.iinfo(np.int64).min)  # undated first
     answers = events.loc[~events["reversal"]]
-    winners = answers.sort_values(["claim_id", "paid", "order"], kind="stable").groupby("claim_id", sort=False).tail(1)
+    winners = (
+        answers.sort_values(["claim_id", "paid", "order"], kind="stable")
+        .groupby("claim_id", sort=False)
+        .tail(1)
+    )
     reversals = events.loc[events["reversal"], ["claim_id", "dated", "paid", "order"]]
     pairs = reversals.merge(winners, on="claim_id", suffixes=("_rev", ""))
     both_dated = pairs["dated_rev"].to_numpy() & pairs["dated"].to_numpy()
     later = np.where(
-        both_dated, pairs["paid_rev"].to_numpy() > pairs["paid"].to_numpy(), pairs["order_rev"].to_numpy() > pairs["order"].to_numpy()
+        both_dated,
+        pairs["paid_rev"].to_numpy() > pairs["paid"].to_numpy(),
+        pairs["order_rev"].to_numpy() > pairs["order"].to_numpy(),
     )
     taken_back = set(pairs.loc[later, "claim_id"].tolist())
     standing = winners.loc[~winners["claim_id"].isin(taken_back)]
@@ -141,8 +147,12 @@ def label_claims(rows: pd.DataFrame) -> ClaimLabels:
     )
     denied = grouped["denied"] | grouped["claim_denied"]
     status_out = np.where(grouped["excluded"], "excluded", np.where(denied, "denied", "paid"))
-    table = pd.DataFrame({"status": status_out, "claim_denied": grouped["claim_denied"].to_numpy()}, index=grouped.index)
-    return ClaimLabels(table=table, rows=kept, reversed_claims=netted.reversed_claims, superseded_rows=netted.superseded_rows)
+    table = pd.DataFrame(
+        {"status": status_out, "claim_denied": grouped["claim_denied"].to_numpy()}, index=grouped.index
+    )
+    return ClaimLabels(
+        table=table, rows=kept, reversed_claims=netted.reversed_claims, superseded_rows=netted.superseded_rows
+    )
 
 
 @dataclass(frozen=True)
@@ -178,7 +188,9 @@ def match_lines(claim_lines: pd.DataFrame, remit_rows: pd.DataFrame) -> LineMatc
     r_code = _as_text(_column(remit_rows, "procedure_code"))
     r_date = _as_dates(_column(remit_rows, "service_date"))
     claim_level = pd.isna(r_lcn) & pd.isna(r_code)
-    remit = pd.DataFrame({"claim_id": r_claim, "lcn": r_lcn, "code": r_code, "date": r_date, "r": np.arange(n)})
+    remit = pd.DataFrame(
+        {"claim_id": r_claim, "lcn": r_lcn, "code": r_code, "date": r_date, "r": np.arange(n)}
+    )
     lines = pd.DataFrame(
         {
             "claim_id": _as_text(claim_lines["claim_id"]),
@@ -196,7 +208,9 @@ def match_lines(claim_lines: pd.DataFrame, remit_rows: pd.DataFrame) -> LineMatc
         (["claim_id", "code"], "code"),
     ]
     for keys, required in passes:
-        open_remit = remit[(result[remit["r"].to_numpy()] < 0) & ~claim_level & remit[required].notna().to_numpy()]
+        open_remit = remit[
+            (result[remit["r"].to_numpy()] < 0) & ~claim_level & remit[required].notna().to_numpy()
+        ]
         open_lines = lines[~used & lines[required].notna().to_numpy()]
         if "date" in keys:
             open_remit = open_remit[open_remit["date"].notna()]

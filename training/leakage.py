@@ -22,7 +22,9 @@ def assert_claim_columns_only(frame: ClaimFrame) -> None:
     for table, allowed in CLAIM_SCHEMAS.items():
         extra = set(getattr(frame, table)) - allowed
         if extra:
-            raise LeakageError(f"the training set's {table} table carries non-claim column(s) {sorted(extra)}")
+            raise LeakageError(
+                f"the training set's {table} table carries non-claim column(s) {sorted(extra)}"
+            )
 
 
 def assert_no_leakage(featurizer: Any, frame: ClaimFrame) -> None:

@@ -45,7 +45,9 @@ def reliability_table(y: np.ndarray, p: np.ndarray, n_bins: int = 10) -> dict[st
     return {"mean_predicted": mean_p, "observed_rate": rate, "count": counts}
 
 
-def threshold_at_precision(y: np.ndarray, p: np.ndarray, precision: float) -> tuple[float, float, float] | None:
+def threshold_at_precision(
+    y: np.ndarray, p: np.ndarray, precision: float
+) -> tuple[float, float, float] | None:
     """The threshold with the highest recall whose precision is at least ``precision``:
     (threshold, recall, precision), or None when no threshold reaches it."""
     if np.unique(y).size < 2:
@@ -83,7 +85,9 @@ def dollars_curve(expected_loss: np.ndarray, denied_dollars: np.ndarray) -> tupl
     return np.concatenate([[0.0], depth]), np.concatenate([[0.0], caught / total])
 
 
-def evaluate(y: np.ndarray, p: np.ndarray, total_charge: np.ndarray, denied_dollars: np.ndarray) -> dict[str, float]:
+def evaluate(
+    y: np.ndarray, p: np.ndarray, total_charge: np.ndarray, denied_dollars: np.ndarray
+) -> dict[str, float]:
     """All holdout metrics of one scorer (probabilities ``p``) on the same claims."""
     y = np.asarray(y)
     p = np.asarray(p, dtype=np.float64)

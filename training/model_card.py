@@ -29,21 +29,28 @@ def metric_table(columns: dict[str, dict[str, float]]) -> str:
     names = list(columns)
     lines = ["| metric | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
     for key, label in METRIC_LABELS.items():
-        lines.append(f"| {label} | " + " | ".join(_fmt(columns[n].get(key, float("nan"))) for n in names) + " |")
+        lines.append(
+            f"| {label} | " + " | ".join(_fmt(columns[n].get(key, float("nan"))) for n in names) + " |"
+        )
     return "\n".join(lines)
 
 
-def render_model_card(meta: dict[str, Any], columns: dict[str, dict[str, float]], candidates: dict[str, Any]) -> str:
+def render_model_card(
+    meta: dict[str, Any], columns: dict[str, dict[str, float]], candidates: dict[str, Any]
+) -> str:
     summary = meta.get("data_summary", {})
     op = meta.get("operating_point", {})
-    cand_lines = ["| candidate | fit s | fit rows | trees | predict rows/s | validation PR-AUC |", "|---|---|---|---|---|---|"]
+    cand_lines = [
+        "| candidate | fit s | fit rows | trees | predict rows/s | validation PR-AUC |",
+        "|---|---|---|---|---|---|",
+    ]
     for name, c in candidates.items():
         cand_lines.append(
             f"| {name} | {_fmt(c.get('fit_seconds'))} | {c.get('n_fit_rows')} | {c.get('iterations') or '-'} | "
             f"{_fmt(c.get('predict_rows_per_s'))} | {_fmt(c.get('validation_pr_auc'))} |"
         )
     data_lines = [f"- {key.replace('_', ' ')}: {value}" for key, value in summary.items()]
-    return f"""# claimrisk model card — version {meta.get('model_version')}
+    return f"""# claimrisk model card — version {meta.get("model_version")}
 
 ## Intended use
 Ranks drug claims (NOC codes J3490, J3590, J3591, J9999, C9399 and other drug lines) by the probability
@@ -52,18 +59,18 @@ claims with the highest expected loss (risk × charge) first. It is decision sup
 does not decide whether a claim is sent.
 
 ## Model
-- Estimator: **{meta.get('estimator')}** — {meta.get('choice_reason')}
-- Pipeline: claim featurizer (rules {meta.get('rules_version')}, reference data
-  {meta.get('reference_data_version')}) → gradient-boosted trees, monotone increasing in every rule flag
+- Estimator: **{meta.get("estimator")}** — {meta.get("choice_reason")}
+- Pipeline: claim featurizer (rules {meta.get("rules_version")}, reference data
+  {meta.get("reference_data_version")}) → gradient-boosted trees, monotone increasing in every rule flag
   (fixing a flagged problem never raises risk) → isotonic calibration fitted on the validation slice.
-- Operating point: threshold **{_fmt(op.get('threshold'))}** — {op.get('rule')}.
-  On the holdout it flags {_fmt(op.get('holdout_review_share'))} of claims with precision
-  {_fmt(op.get('holdout_precision'))} and recall {_fmt(op.get('holdout_recall'))}. Serving may override it.
-- Trained {meta.get('trained_at')}; input hash `{meta.get('input_sha256', '')[:16]}…`.
+- Operating point: threshold **{_fmt(op.get("threshold"))}** — {op.get("rule")}.
+  On the holdout it flags {_fmt(op.get("holdout_review_share"))} of claims with precision
+  {_fmt(op.get("holdout_precision"))} and recall {_fmt(op.get("holdout_recall"))}. Serving may override it.
+- Trained {meta.get("trained_at")}; input hash `{meta.get("input_sha256", "")[:16]}…`.
 
 ## Data
 Split by submission time: fit on the earliest claims, validation (early stopping, calibration) on the
-end of the train period, holdout = the latest {meta.get('holdout_fraction')} of claims.
+end of the train period, holdout = the latest {meta.get("holdout_fraction")} of claims.
 {chr(10).join(data_lines)}
 
 ## Holdout metrics (latest claims, never seen in training)

@@ -28,7 +28,11 @@ def choose_threshold(y: np.ndarray, p: np.ndarray, target_precision: float) -> d
             "target_precision": target_precision,
         }
     if np.unique(y).size < 2:
-        return {"threshold": 0.5, "rule": "0.5 (validation slice has one class)", "target_precision": target_precision}
+        return {
+            "threshold": 0.5,
+            "rule": "0.5 (validation slice has one class)",
+            "target_precision": target_precision,
+        }
     prec, rec, thresholds = precision_recall_curve(y, p)
     with np.errstate(invalid="ignore", divide="ignore"):
         f1 = np.nan_to_num(2 * prec[:-1] * rec[:-1] / (prec[:-1] + rec[:-1]))

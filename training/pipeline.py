@@ -144,7 +144,9 @@ def _fit_and_evaluate(
     X_val, y_val = X[split.validation], y[split.validation]
     X_hold, y_hold = X[split.holdout], y[split.holdout]
 
-    note(f"fitting candidates on {len(split.fit)} claims (validation {len(split.validation)}, holdout {len(split.holdout)})")
+    note(
+        f"fitting candidates on {len(split.fit)} claims (validation {len(split.validation)}, holdout {len(split.holdout)})"
+    )
     tick = time.perf_counter()
     candidates = fit_candidates(X_fit, y_fit, X_val, y_val, monotone, compare_rows=compare_rows, seed=seed)
     scores = predict_holdout(candidates, X_hold)

@@ -24,7 +24,9 @@ def _save(fig: plt.Figure, path: Path) -> Path:
     return path
 
 
-def reliability_diagram(y: np.ndarray, scores: Mapping[str, np.ndarray], path: Path, n_bins: int = 10) -> Path:
+def reliability_diagram(
+    y: np.ndarray, scores: Mapping[str, np.ndarray], path: Path, n_bins: int = 10
+) -> Path:
     fig, (ax, hist) = plt.subplots(2, 1, figsize=(6, 7), gridspec_kw={"height_ratios": [3, 1]}, sharex=True)
     ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfect")
     for name, p in scores.items():
@@ -41,14 +43,18 @@ def reliability_diagram(y: np.ndarray, scores: Mapping[str, np.ndarray], path: P
     return _save(fig, path)
 
 
-def precision_recall(y: np.ndarray, scores: Mapping[str, np.ndarray], path: Path, threshold: float | None) -> Path:
+def precision_recall(
+    y: np.ndarray, scores: Mapping[str, np.ndarray], path: Path, threshold: float | None
+) -> Path:
     fig, ax = plt.subplots(figsize=(6, 5))
     for name, p in scores.items():
         prec, rec, thresholds = precision_recall_curve(y, p)
         ax.plot(rec, prec, label=name)
         if name == "model" and threshold is not None and thresholds.size:
             at = int(np.clip(np.searchsorted(thresholds, threshold), 0, thresholds.size - 1))
-            ax.scatter([rec[at]], [prec[at]], color="black", zorder=5, label=f"operating point {threshold:.3f}")
+            ax.scatter(
+                [rec[at]], [prec[at]], color="black", zorder=5, label=f"operating point {threshold:.3f}"
+            )
     ax.axhline(float(np.mean(y)), color="grey", linestyle=":", label="denial rate")
     ax.set_xlabel("recall (share of denied claims flagged)")
     ax.set_ylabel("precision (share of flagged claims denied)")
@@ -74,7 +80,9 @@ def dollars_caught_curve(
     return _save(fig, path)
 
 
-def per_payer_bars(per_payer: Mapping[str, Mapping[str, Mapping[str, float]]], metric: str, path: Path) -> Path:
+def per_payer_bars(
+    per_payer: Mapping[str, Mapping[str, Mapping[str, float]]], metric: str, path: Path
+) -> Path:
     """per_payer: scorer -> payer -> metrics; one group of bars per payer."""
     scorers = list(per_payer)
     payers = sorted({payer for scorer in scorers for payer in per_payer[scorer]})

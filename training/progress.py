@@ -18,7 +18,9 @@ def interactive() -> bool:
 
 def bar(total: int | None = None, desc: str = "", unit: str = "it", **kwargs: Any) -> Any:
     """A tqdm bar on stderr, disabled when nobody is watching."""
-    return tqdm(total=total, desc=desc, unit=unit, disable=not interactive(), leave=False, file=sys.stderr, **kwargs)
+    return tqdm(
+        total=total, desc=desc, unit=unit, disable=not interactive(), leave=False, file=sys.stderr, **kwargs
+    )
 
 
 def note(message: str) -> None:

@@ -36,7 +36,10 @@ def decide_promotion(
     brier_new, brier_old = new["brier"], champion["brier"]
     if any(np.isnan(v) for v in (pr_new, brier_new)):
         return PromotionDecision(
-            False, "the new model's holdout metrics are undefined (one class in the holdout)", champion_version, champion
+            False,
+            "the new model's holdout metrics are undefined (one class in the holdout)",
+            champion_version,
+            champion,
         )
     pr_ok = np.isnan(pr_old) or pr_new >= pr_old - tolerance
     brier_ok = np.isnan(brier_old) or brier_new <= brier_old + tolerance
@@ -45,10 +48,15 @@ def decide_promotion(
         f"Brier {brier_new:.4f} vs {brier_old:.4f} on the new holdout"
     )
     if pr_ok and brier_ok:
-        return PromotionDecision(True, f"at least as good as the champion: {detail}", champion_version, champion)
+        return PromotionDecision(
+            True, f"at least as good as the champion: {detail}", champion_version, champion
+        )
     worse = [name for name, ok in (("PR-AUC", pr_ok), ("Brier", brier_ok)) if not ok]
     return PromotionDecision(
-        False, f"not promoted, worse {' and '.join(worse)} than the champion: {detail}", champion_version, champion
+        False,
+        f"not promoted, worse {' and '.join(worse)} than the champion: {detail}",
+        champion_version,
+        champion,
     )
 
 

@@ -77,6 +77,8 @@ class ClaimRiskPyfunc(PythonModel):
         # No type hints on purpose: MLflow derives a schema from them and would ignore the signature.
         frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
         if INPUT_COLUMN not in frame.columns:
-            raise ValueError(f"expected a DataFrame with a string column {INPUT_COLUMN!r} (one claim JSON per row)")
+            raise ValueError(
+                f"expected a DataFrame with a string column {INPUT_COLUMN!r} (one claim JSON per row)"
+            )
         threshold = (params or {}).get("threshold")
         return score_claims_json(self.model, frame[INPUT_COLUMN].tolist(), threshold)

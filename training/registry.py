@@ -58,20 +58,30 @@ class RegistryOutcome:
 
 
 def _json_ready(value: Any) -> Any:
-    return json.loads(json.dumps(value, default=lambda v: v.tolist() if isinstance(v, np.ndarray) else str(v)))
+    return json.loads(
+        json.dumps(value, default=lambda v: v.tolist() if isinstance(v, np.ndarray) else str(v))
+    )
 
 
 def _log_pictures(result: TrainResult, folder: Path) -> None:
     y = result.data.y[result.split.holdout]
     charge = result.data.total_charge[result.split.holdout]
     dollars = result.data.denied_dollars[result.split.holdout]
-    curves = {k: v for k, v in result.holdout_scores.items() if k in (MODEL, "rule_count", "logistic_regression", ORACLE)}
-    plots.reliability_diagram(y, {k: v for k, v in curves.items() if k in (MODEL, ORACLE)}, folder / "reliability.png")
+    curves = {
+        k: v
+        for k, v in result.holdout_scores.items()
+        if k in (MODEL, "rule_count", "logistic_regression", ORACLE)
+    }
+    plots.reliability_diagram(
+        y, {k: v for k, v in curves.items() if k in (MODEL, ORACLE)}, folder / "reliability.png"
+    )
     plots.precision_recall(y, curves, folder / "precision_recall.png", result.model.threshold)
     plots.dollars_caught_curve(dollars, charge, curves, folder / "dollars_caught.png")
     plots.per_payer_bars(result.per_payer, "pr_auc", folder / "per_payer_pr_auc.png")
     plots.per_payer_bars(result.per_payer, "dollars_top20", folder / "per_payer_dollars_top20.png")
-    plots.feature_importances(result.feature_names, result.feature_importances, folder / "feature_importances.png")
+    plots.feature_importances(
+        result.feature_names, result.feature_importances, folder / "feature_importances.png"
+    )
 
 
 def _champion_decision(result: TrainResult, client: Any, name: str) -> PromotionDecision:
@@ -112,7 +122,12 @@ def register_and_promote(
     model.metadata["registered_model"] = name
     decision: PromotionDecision | None = None
     exported: Path | None = None
-    with mlflow.start_run(experiment_id=experiment_id, run_name=f"train-{model.metadata['trained_at']}") as run, scratch_dir() as tmp:
+    with (
+        mlflow.start_run(
+            experiment_id=experiment_id, run_name=f"train-{model.metadata['trained_at']}"
+        ) as run,
+        scratch_dir() as tmp,
+    ):
         folder = Path(tmp)
         model.metadata["mlflow_run_id"] = run.info.run_id
         mlflow.log_params(result.params)

@@ -52,7 +52,7 @@ class RiskModel:
         return self.predict_from_features(X)
 
     def decide(self, risk: np.ndarray, threshold: float | None = None) -> np.ndarray:
-        """"review" at or above the operating point (or the override), else "pass"."""
+        """ "review" at or above the operating point (or the override), else "pass"."""
         cut = self.threshold if threshold is None else float(threshold)
         return np.where(np.asarray(risk) >= cut, "review", "pass").astype(object)
 

@@ -21,4 +21,9 @@ def test_bench_train_ci_sizes(monkeypatch: pytest.MonkeyPatch) -> None:
     model = quality["holdout"]["model"]
     assert 0.5 < model["roc_auc"] <= quality["holdout"]["oracle"]["roc_auc"] + 0.02
     assert 0 <= model["ece"] < 0.1
-    assert set(quality["fit_seconds"]) == {"lightgbm", "hist_gradient_boosting", "logistic_regression", "rule_count"}
+    assert set(quality["fit_seconds"]) == {
+        "lightgbm",
+        "hist_gradient_boosting",
+        "logistic_regression",
+        "rule_count",
+    }

@@ -54,9 +54,16 @@ def _pyfunc_scores(uri: str, claims_file: Path, n: int = 25) -> pd.DataFrame:
     return model.predict(pd.DataFrame({"claim": raw}))
 
 
-def test_jsonl_history_to_registered_pyfunc(x12_history: Path, store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_jsonl_history_to_registered_pyfunc(
+    x12_history: Path, store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     h = x12_history
-    assert _train(h / "claims.jsonl", h / "remits.jsonl", store / "models", promote=True, truth=h / "truth.jsonl") == 0
+    assert (
+        _train(
+            h / "claims.jsonl", h / "remits.jsonl", store / "models", promote=True, truth=h / "truth.jsonl"
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "oracle" in out and "rule_count" in out and "promoted to @champion" in out
     client = MlflowClient()
@@ -72,20 +79,30 @@ def test_jsonl_history_to_registered_pyfunc(x12_history: Path, store: Path, caps
     # artifacts analysts look at
     run = client.get_run(version.run_id)
     names = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
-    assert {"plots/reliability.png", "plots/precision_recall.png", "plots/dollars_caught.png",
-            "plots/feature_importances.png", "plots/per_payer_pr_auc.png"} <= names
+    assert {
+        "plots/reliability.png",
+        "plots/precision_recall.png",
+        "plots/dollars_caught.png",
+        "plots/feature_importances.png",
+        "plots/per_payer_pr_auc.png",
+    } <= names
     assert "model_card.md" in {a.path for a in client.list_artifacts(run.info.run_id)}
     assert run.data.tags["rules_version"] and run.data.tags["reference_data_version"]
     assert run.data.metrics["model_roc_auc"] > run.data.metrics["rule_count_roc_auc"]
     assert "oracle_roc_auc" in run.data.metrics and not (store / "mlruns").exists()  # artifacts beside the db
 
 
-def test_worse_model_is_not_promoted(x12_history: Path, store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_worse_model_is_not_promoted(
+    x12_history: Path, store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     h = x12_history
     assert _train(h / "claims.jsonl", h / "remits.jsonl", store / "models", promote=True) == 0
     exported = (store / "models" / "claimrisk.json").read_text()
     # invert the answers of the earliest 60% of claims: the next model learns from garbage
-    dates = {c["claim_id"]: c["submission_date"] for c in map(orjson.loads, (h / "claims.jsonl").read_bytes().splitlines())}
+    dates = {
+        c["claim_id"]: c["submission_date"]
+        for c in map(orjson.loads, (h / "claims.jsonl").read_bytes().splitlines())
+    }
     cutoff = sorted(dates.values())[int(len(dates) * 0.6)]
     flipped = []
     for raw in (h / "remits.jsonl").read_bytes().splitlines():

@@ -42,7 +42,9 @@ def _claim(claim_id: str, submitted: str, lines: list[dict[str, object]]) -> Cla
     )
 
 
-def _line(n: int, code: str, charge: float, lcn: str | None = None, date: str = "2026-01-10") -> dict[str, object]:
+def _line(
+    n: int, code: str, charge: float, lcn: str | None = None, date: str = "2026-01-10"
+) -> dict[str, object]:
     return {
         "line_number": n,
         "procedure_code": code,
@@ -116,7 +118,10 @@ def test_latest_adjudication_by_paid_date_not_file_order() -> None:
 
 def test_undated_events_fall_back_to_file_order() -> None:
     rows = pd.DataFrame(
-        [_row("A", "paid", payer_claim_id="X1", paid_date=None), _row("A", "denied", payer_claim_id="X2", paid_date=None)]
+        [
+            _row("A", "paid", payer_claim_id="X1", paid_date=None),
+            _row("A", "denied", payer_claim_id="X2", paid_date=None),
+        ]
     )
     assert label_claims(rows).table.loc["A", "status"] == "denied"
 
@@ -135,7 +140,9 @@ def test_line_join_on_control_number_then_code_and_date_then_code() -> None:
             "claim_id": ["A", "A", "A", "B", "B", "A"],
             "line_control_number": ["L2", "L1", None, None, None, None],
             "procedure_code": ["96413", "J3490", "J9999", "J3490", "J0000", None],
-            "service_date": pd.to_datetime(["2026-01-10", "2026-01-10", None, "2026-01-10", "2026-01-10", None]),
+            "service_date": pd.to_datetime(
+                ["2026-01-10", "2026-01-10", None, "2026-01-10", "2026-01-10", None]
+            ),
         }
     )
     match = match_lines(lines, remits)
@@ -169,7 +176,12 @@ def test_dataset_counts_and_orders_by_submission_and_denied_dollars() -> None:
     assert data.y.tolist() == [0, 1, 1]
     assert data.denied_dollars.tolist() == [0.0, 100.0, 300.0]
     s = data.summary
-    assert (s["claims_joined"], s["claims_unanswered"], s["claims_excluded"], s["remit_claims_unmatched"]) == (3, 1, 1, 1)
+    assert (
+        s["claims_joined"],
+        s["claims_unanswered"],
+        s["claims_excluded"],
+        s["remit_claims_unmatched"],
+    ) == (3, 1, 1, 1)
     assert s["submission_date_min"] == "2026-01-05" and s["submission_date_max"] == "2026-03-01"
     assert np.all(np.diff(data.submission_date.astype(np.int64)) >= 0)
 
@@ -187,7 +199,10 @@ def test_duplicate_claim_id_keeps_the_latest_submission() -> None:
 
 def test_synthetic_history_labels_match_the_generator(training_data) -> None:  # type: ignore[no-untyped-def]
     s = training_data.summary
-    assert s["claims_joined"] + s["claims_unanswered"] + s["claims_excluded"] + s["claims_reversed"] <= s["claims_read"]
+    assert (
+        s["claims_joined"] + s["claims_unanswered"] + s["claims_excluded"] + s["claims_reversed"]
+        <= s["claims_read"]
+    )
     assert 0.05 < s["denial_rate"] < 0.6
     assert s["remit_lines_unmatched"] == 0
     assert (training_data.denied_dollars[training_data.y == 0] == 0).all()

@@ -24,7 +24,9 @@ def test_ece_by_hand() -> None:
     p = np.array([0.05, 0.05, 0.95, 0.45])
     expected = (2 * abs(0.5 - 0.05) + 1 * abs(1 - 0.95) + 1 * abs(0 - 0.45)) / 4
     assert expected_calibration_error(y, p) == pytest.approx(expected)
-    assert expected_calibration_error(np.array([1, 0]), np.array([1.0, 0.0])) == 0.0  # p = 1 lands in the last bin
+    assert (
+        expected_calibration_error(np.array([1, 0]), np.array([1.0, 0.0])) == 0.0
+    )  # p = 1 lands in the last bin
 
 
 def test_recall_at_precision_by_hand() -> None:

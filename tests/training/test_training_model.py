@@ -71,7 +71,9 @@ def test_export_writes_checksum_and_detects_tampering(trained, tmp_path: Path) -
     assert {"metrics", "data_summary", "rules_version", "reference_data_version", "trained_at"} <= set(meta)
     assert verify_export(tmp_path) == path
     loaded = load_exported(tmp_path)
-    np.testing.assert_allclose(loaded.predict_risk(trained.holdout_frame), trained.model.predict_risk(trained.holdout_frame))
+    np.testing.assert_allclose(
+        loaded.predict_risk(trained.holdout_frame), trained.model.predict_risk(trained.holdout_frame)
+    )
     with path.open("ab") as handle:
         handle.write(b"\0")
     with pytest.raises(InputError, match="sha256"):
