@@ -213,7 +213,10 @@ class NaiveRules:
                     ln["line_prior_authorization"] or ""
                 ).strip():
                     out.add(("PRIOR_AUTH_MISSING", n))
-            if ln["pointer_count"] == 0 or ln["pointer_min"] < 1 or ln["pointer_max"] > len(c["diagnoses"]):
+            if ln["pointer_count"] == 0:
+                if c["claim_type"] == "professional":  # 837I lines carry no pointer element
+                    out.add(("DIAGNOSIS_POINTER_INVALID", n))
+            elif ln["pointer_min"] < 1 or ln["pointer_max"] > len(c["diagnoses"]):
                 out.add(("DIAGNOSIS_POINTER_INVALID", n))
             mods = set(ln["modifiers"].split("|")) if ln["modifiers"] else set()
             if drug and p.waste_modifier_required and not mods & {"JW", "JZ"}:

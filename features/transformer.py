@@ -17,8 +17,9 @@ This module path and class name are recorded in saved models: never rename or mo
 
 from __future__ import annotations
 
+import weakref
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -227,134 +228,274 @@ class ClaimFeaturizer(TransformerMixin, BaseEstimator):
     def _build(self, frame: ClaimFrame, fired: FiredRules, reference: ReferenceData) -> np.ndarray:
         idx = self._index
         n = frame.n_claims
-        X = np.zeros((n, self.n_features_out_), dtype=np.float32)
         if n == 0:
-            return X
+            return np.zeros((0, self.n_features_out_), dtype=np.float32)
+        # Built feature-major, so that each column is one contiguous write, then turned into the
+        # (claims, features) C-order matrix in a single copy.
+        XT = np.zeros((self.n_features_out_, n), dtype=np.float32)
         L = frame.lines
         facts = fired.facts
         assert facts is not None
         ci = L["claim_index"]
 
-        # rule columns
-        codes = np.fromiter((RULE_CODE[r] for r in self.rule_ids_), dtype=np.int64, count=len(self.rule_ids_))
-        flags = fired.flag_counts()[:, codes] > 0
-        on_lines = fired.line_counts()[:, codes]
-        for k, rule_id in enumerate(self.rule_ids_):
-            X[:, idx[f"rule:{rule_id}"]] = flags[:, k]
-            col = idx.get(f"rule:{rule_id}:lines")
-            if col is not None:
-                X[:, col] = on_lines[:, k]
+        # rule columns: counted rule by rule, written with one gather per kind of column
+        layout = self._rule_layout()
+        on_lines, at_claim = fired.rule_counts_by_rule()
+        XT[layout.flag_cols] = (on_lines[layout.flag_codes] > 0) | at_claim[layout.flag_codes]
+        XT[layout.line_cols] = on_lines[layout.line_codes]
 
-        # payer, setting, claim shape
-        payer_type = _per_claim(L["payer_type"], ci, n, None)
-        _one_hot(X, idx, "payer_type", payer_type, PAYER_TYPES, fallback="payer_type=other")
-        claim_type = _per_claim(L["claim_type"], ci, n, None)
-        X[:, idx["claim_type=institutional"]] = claim_type == "institutional"
-        frequency = _per_claim(L["frequency_code"], ci, n, None)
-        X[:, idx["frequency=replacement"]] = frequency == "7"
-        X[:, idx["frequency=void"]] = frequency == "8"
-        _one_hot(X, idx, "payer_id", _per_claim(L["payer_id"], ci, n, None), self.payers_, f"payer_id={OTHER}")
-        _one_hot(
-            X, idx, "place_of_service", _per_claim(L["place_of_service"], ci, n, None),
-            self.places_of_service_, f"place_of_service={OTHER}",
+        # payer, setting, claim shape: claim fields are read once per claim
+        first = _first_rows(ci, n)
+        payer_type = _per_claim_at(L["payer_type"], first, None, ci, n)
+        _one_hot(XT, self._category_cols("payer_type", PAYER_TYPES, "payer_type=other"), payer_type)
+        claim_type = _per_claim_at(L["claim_type"], first, None, ci, n)
+        XT[idx["claim_type=institutional"]] = claim_type == "institutional"
+        frequency = _per_claim_at(L["frequency_code"], first, None, ci, n)
+        XT[idx["frequency=replacement"]] = frequency == "7"
+        XT[idx["frequency=void"]] = frequency == "8"
+        _one_hot(XT, self._category_cols("payer_id", self.payers_, f"payer_id={OTHER}"), _per_claim_at(L["payer_id"], first, None, ci, n))
+        _one_hot(XT, self._category_cols("place_of_service", self.places_of_service_, f"place_of_service={OTHER}"),
+            _per_claim_at(L["place_of_service"], first, None, ci, n),
         )
 
-        # codes
+        # codes: per-claim counts by column, as one bincount over (claim, column) pairs
         code_idx = facts.code_index
         uniques = facts.code_uniques
-        noc_col = np.array(
-            [idx[f"noc_code={c}"] if c in self.noc_codes_ else idx[f"noc_code={OTHER}"] for c in uniques], dtype=np.int64
-        )
+        tables = self._code_tables(uniques)
         noc_rows = np.flatnonzero(facts.is_noc)
-        np.add.at(X, (ci[noc_rows], noc_col[code_idx[noc_rows]]), 1.0)
-        family_col = np.array([idx[f"code_family={_family(c)}"] for c in uniques], dtype=np.int64)
-        np.add.at(X, (ci, family_col[code_idx]), 1.0)
-        X[:, idx["n_lines"]] = np.bincount(ci, minlength=n)
-        X[:, idx["n_drug_lines"]] = np.bincount(ci[facts.is_drug], minlength=n)
-        X[:, idx["n_noc_lines"]] = np.bincount(ci[noc_rows], minlength=n)
-        X[:, idx["n_ndc_lines"]] = np.bincount(ci[facts.ndc_present], minlength=n)
+        noc_local = tables.noc_local[code_idx[noc_rows]]
+        _add_counts(XT, ci[noc_rows], noc_local, layout.noc_cols, n)
+        _add_counts(XT, ci, tables.family_local[code_idx], layout.family_cols, n)
+        XT[idx["n_lines"]] = np.bincount(ci, minlength=n)
+        XT[idx["n_drug_lines"]] = np.bincount(ci[facts.is_drug], minlength=n)
+        XT[idx["n_noc_lines"]] = np.bincount(ci[noc_rows], minlength=n)
+        XT[idx["n_ndc_lines"]] = np.bincount(ci[facts.ndc_present], minlength=n)
 
         # money and units (capped before the float32 cast)
-        charge = np.clip(np.where(np.isnan(L["charge"]), 0.0, L["charge"]), -_AMOUNT_CAP, _AMOUNT_CAP)
-        total = _per_claim(L["total_charge"], ci, n, np.nan)
-        total = np.clip(np.where(np.isnan(total), 0.0, total), -_AMOUNT_CAP, _AMOUNT_CAP)
-        X[:, idx["total_charge"]] = total
-        X[:, idx["log_total_charge"]] = np.log1p(np.maximum(total, 0.0))
-        max_charge = np.zeros(n)
-        np.maximum.at(max_charge, ci, charge)
-        X[:, idx["max_line_charge"]] = max_charge
-        X[:, idx["drug_charge"]] = np.bincount(ci, weights=np.where(facts.is_drug, charge, 0.0), minlength=n)
-        units = np.clip(np.where(np.isnan(L["units"]), 0.0, L["units"]), -_AMOUNT_CAP, _AMOUNT_CAP)
-        limit_table = reference.payment_limit(np.asarray(uniques, dtype=object)) if uniques else np.zeros(0)
-        limit = limit_table[code_idx]
+        charge = np.clip(np.nan_to_num(L["charge"], nan=0.0, posinf=np.inf, neginf=-np.inf), -_AMOUNT_CAP, _AMOUNT_CAP)
+        total = _per_claim_at(L["total_charge"], first, np.nan, ci, n)
+        total = np.clip(np.nan_to_num(total, nan=0.0, posinf=np.inf, neginf=-np.inf), -_AMOUNT_CAP, _AMOUNT_CAP)
+        XT[idx["total_charge"]] = total
+        XT[idx["log_total_charge"]] = np.log1p(np.maximum(total, 0.0))
+        XT[idx["max_line_charge"]] = _group_max(charge, ci, first, n, 0.0)
+        XT[idx["drug_charge"]] = np.bincount(ci, weights=np.where(facts.is_drug, charge, 0.0), minlength=n)
+        units = np.clip(np.nan_to_num(L["units"], nan=0.0, posinf=np.inf, neginf=-np.inf), -_AMOUNT_CAP, _AMOUNT_CAP)
+        limit = _payment_limits(reference, uniques)[code_idx]
         priced = np.isfinite(limit) & (limit > 0) & (units > 0)
         allowed = np.where(priced, limit * np.where(priced, units, 1.0), 1.0)
         ratio = np.where(priced, np.minimum(np.maximum(charge, 0.0) / allowed, _RATIO_CAP), 0.0)
-        ratio_max = np.zeros(n)
-        np.maximum.at(ratio_max, ci, ratio)
-        X[:, idx["charge_to_limit_max"]] = ratio_max
-        X[:, idx["n_lines_with_limit"]] = np.bincount(ci[priced], minlength=n)
-        X[:, idx["units_total"]] = np.bincount(ci, weights=units, minlength=n)
-        units_max = np.zeros(n)
-        np.maximum.at(units_max, ci, units)
-        X[:, idx["units_max"]] = units_max
+        XT[idx["charge_to_limit_max"]] = _group_max(ratio, ci, first, n, 0.0)
+        XT[idx["n_lines_with_limit"]] = np.bincount(ci[priced], minlength=n)
+        XT[idx["units_total"]] = np.bincount(ci, weights=units, minlength=n)
+        XT[idx["units_max"]] = _group_max(units, ci, first, n, 0.0)
 
         # timing: days from service (or submission when missing) to submission
         days = (L["submission_date"] - facts.service_date).astype(np.int64)
         days = np.where(np.isnat(L["submission_date"]) | np.isnat(facts.service_date), 0, days)
         days = np.clip(days, _DAYS_LOW, _DAYS_HIGH).astype(np.float64)
-        days_max = np.full(n, float(_DAYS_LOW))
-        np.maximum.at(days_max, ci, days)
-        days_min = np.full(n, float(_DAYS_HIGH))
-        np.minimum.at(days_min, ci, days)
-        X[:, idx["days_to_submission_max"]] = days_max
-        X[:, idx["days_to_submission_min"]] = days_min
+        XT[idx["days_to_submission_max"]] = _group_max(days, ci, first, n, float(_DAYS_LOW))
+        XT[idx["days_to_submission_min"]] = _group_min(days, ci, first, n, float(_DAYS_HIGH))
 
         # diagnoses, provider, modifiers, attachments, prior auth
         chapters = _principal_chapters(frame)
-        chapter_col = A.map_unique(
-            chapters,
-            lambda c: idx[f"dx_chapter={NONE}"] if c is None else idx.get(f"dx_chapter={c}", idx[f"dx_chapter={OTHER}"]),
-            np.int64,
-        )
-        X[np.arange(n), chapter_col] = 1.0
-        X[:, idx["n_diagnoses"]] = np.bincount(frame.diagnoses["claim_index"], minlength=n)
-        npi = _per_claim(L["billing_provider_npi"], ci, n, None)
+        XT[self._chapter_cols(chapters), np.arange(n)] = 1.0
+        XT[idx["n_diagnoses"]] = np.bincount(frame.diagnoses["claim_index"], minlength=n)
+        npi = _per_claim_at(L["billing_provider_npi"], first, None, ci, n)
+        encoded, p_codes = self._provider_encoding(npi)
+        XT[idx["provider_target"]] = encoded[p_codes, 0]
+        XT[idx["provider_log_count"]] = encoded[p_codes, 1]
+        XT[idx["modifier_jw_lines"]] = np.bincount(ci[facts.modifier_jw], minlength=n)
+        XT[idx["modifier_jz_lines"]] = np.bincount(ci[facts.modifier_jz], minlength=n)
+        att = frame.attachments
+        a_ci = att["claim_index"]
+        if a_ci.shape[0]:
+            XT[idx["attachments"]] = np.bincount(a_ci, minlength=n)
+            XT[idx["attachments_claim_level"]] = np.bincount(a_ci[att["line_number"] < 0], minlength=n)
+            XT[idx["attachments_invoice"]] = np.bincount(a_ci[facts.attachment_is_invoice], minlength=n)
+            not_sent = A.map_unique(att["transmission"], _not_sent, np.bool_)
+            XT[idx["attachments_not_sent"]] = np.bincount(a_ci[not_sent], minlength=n)
+        has_pa = facts.prior_authorization
+        if has_pa is None:  # facts from an engine that did not record it
+            has_pa = ~(A.is_blank(L["claim_prior_authorization"]) & A.is_blank(L["line_prior_authorization"]))
+        XT[idx["prior_authorization"]] = np.bincount(ci[has_pa], minlength=n) > 0
+        return np.ascontiguousarray(XT.T)
+
+    # ------------------------------------------------------------------ cached layouts
+    # Derived from the fitted state only, so they are rebuilt lazily (also after unpickling a model
+    # saved before they existed) and never change what transform returns.
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(super().__getstate__())
+        state.pop("_layout_cache", None)  # derived; never part of a saved model
+        return state
+
+    def _cache(self) -> dict[str, Any]:
+        cache: dict[str, Any] | None = self.__dict__.get("_layout_cache")
+        if cache is None or cache.get("names") is not self.feature_names_out_:
+            cache = {"names": self.feature_names_out_}
+            self.__dict__["_layout_cache"] = cache
+        return cache
+
+    def _rule_layout(self) -> _Layout:
+        cache = self._cache()
+        layout: _Layout | None = cache.get("layout")
+        if layout is None:
+            idx = self._index
+            with_lines = [r for r in self.rule_ids_ if f"rule:{r}:lines" in idx]
+            layout = cache["layout"] = _Layout(
+                flag_cols=np.array([idx[f"rule:{r}"] for r in self.rule_ids_], dtype=np.int64),
+                flag_codes=np.array([RULE_CODE[r] for r in self.rule_ids_], dtype=np.int64),
+                line_cols=np.array([idx[f"rule:{r}:lines"] for r in with_lines], dtype=np.int64),
+                line_codes=np.array([RULE_CODE[r] for r in with_lines], dtype=np.int64),
+                noc_cols=np.array([idx[f"noc_code={c}"] for c in [*self.noc_codes_, OTHER]], dtype=np.int64),
+                family_cols=np.array([idx[f"code_family={f}"] for f in _FAMILIES], dtype=np.int64),
+            )
+        return layout
+
+    def _code_tables(self, uniques: list[str]) -> _CodeTables:
+        """Per distinct code: its position among the NOC columns and among the family columns."""
+        memo: dict[str, tuple[int, int]] = self._cache().setdefault("codes", {})
+        if len(memo) > _MEMO_MAX:
+            memo.clear()
+        noc_index = {c: k for k, c in enumerate(self.noc_codes_)}
+        other = len(self.noc_codes_)
+        pairs = []
+        for code in uniques:
+            found = memo.get(code)
+            if found is None:
+                found = memo[code] = (noc_index.get(code, other), _FAMILY_INDEX[_family(code)])
+            pairs.append(found)
+        table = np.array(pairs, dtype=np.int64).reshape(len(uniques), 2)
+        return _CodeTables(noc_local=table[:, 0], family_local=table[:, 1])
+
+    def _category_cols(self, prefix: str, known: Any, fallback: str) -> dict[Any, int]:
+        cache = self._cache()
+        key = f"cat:{prefix}"
+        found: dict[Any, int] | None = cache.get(key)
+        if found is None:
+            idx = self._index
+            found = cache[key] = {v: idx[f"{prefix}={v}"] for v in known}
+            found[None] = idx[fallback]  # missing values and unknown ones share the "other" column
+        return found
+
+    def _chapter_cols(self, chapters: np.ndarray) -> np.ndarray:
+        idx = self._index
+        cols = self._category_cols("dx_chapter", self.chapters_, f"dx_chapter={OTHER}")
+        none_col = idx[f"dx_chapter={NONE}"]
+        other_col = cols[None]
+        return A.map_unique(chapters, lambda c: none_col if c is None else cols.get(c, other_col), np.int64)
+
+    def _provider_encoding(self, npi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(per distinct provider: target encoding and log count, code per claim)."""
         m = float(self.provider_smoothing)
         prior = self.provider_prior_
         stats = self.provider_stats_
+        fitted = self.provider_target_fitted_
 
         def encode(value: Any) -> tuple[float, float]:
             count, total_y = stats.get(value, (0.0, 0.0))
-            target = (total_y + m * prior) / (count + m) if self.provider_target_fitted_ else 0.0
+            target = (total_y + m * prior) / (count + m) if fitted else 0.0
             return target, float(np.log1p(count))
 
         p_codes, p_uniques = A.factorize(npi)
         encoded = np.array([encode(u) for u in p_uniques], dtype=np.float64).reshape(len(p_uniques), 2)
-        X[:, idx["provider_target"]] = encoded[p_codes, 0]
-        X[:, idx["provider_log_count"]] = encoded[p_codes, 1]
-        X[:, idx["modifier_jw_lines"]] = np.bincount(ci[facts.modifier_jw], minlength=n)
-        X[:, idx["modifier_jz_lines"]] = np.bincount(ci[facts.modifier_jz], minlength=n)
-        att = frame.attachments
-        a_ci = att["claim_index"]
-        X[:, idx["attachments"]] = np.bincount(a_ci, minlength=n)
-        X[:, idx["attachments_claim_level"]] = np.bincount(a_ci[att["line_number"] < 0], minlength=n)
-        X[:, idx["attachments_invoice"]] = np.bincount(a_ci[facts.attachment_is_invoice], minlength=n)
-        not_sent = A.map_unique(att["transmission"], lambda t: isinstance(t, str) and t.strip().upper() == "AA", np.bool_)
-        X[:, idx["attachments_not_sent"]] = np.bincount(a_ci[not_sent], minlength=n)
-        has_pa = ~(A.is_blank(L["claim_prior_authorization"]) & A.is_blank(L["line_prior_authorization"]))
-        X[:, idx["prior_authorization"]] = np.bincount(ci[has_pa], minlength=n) > 0
-        return X
+        return encoded, p_codes
 
 
-def _one_hot(
-    X: np.ndarray, idx: dict[str, int], prefix: str, values: np.ndarray, known: Any, fallback: str
-) -> None:
-    known_set = set(known)
-    cols = A.map_unique(
-        values, lambda v: idx[f"{prefix}={v}"] if v in known_set else idx[fallback], np.int64
-    )
-    X[np.arange(values.shape[0]), cols] = 1.0
+_FAMILY_INDEX = {f: k for k, f in enumerate(_FAMILIES)}
+_MEMO_MAX = 100_000
+
+
+class _Layout(NamedTuple):
+    flag_cols: np.ndarray
+    flag_codes: np.ndarray
+    line_cols: np.ndarray
+    line_codes: np.ndarray
+    noc_cols: np.ndarray
+    family_cols: np.ndarray
+
+
+class _CodeTables(NamedTuple):
+    noc_local: np.ndarray
+    family_local: np.ndarray
+
+
+def _not_sent(transmission: Any) -> bool:
+    return isinstance(transmission, str) and transmission.strip().upper() == "AA"
+
+
+def _one_hot(XT: np.ndarray, cols: dict[Any, int], values: np.ndarray) -> None:
+    other = cols[None]
+    picked = A.map_unique(values, lambda v: cols.get(v, other), np.int64)
+    XT[picked, np.arange(values.shape[0])] = 1.0
+
+
+def _add_counts(XT: np.ndarray, claims: np.ndarray, local: np.ndarray, cols: np.ndarray, n: int) -> None:
+    """XT[cols[local], claim] = how many rows have that (claim, local) pair; one bincount."""
+    width = cols.shape[0]
+    XT[cols] = np.bincount(local * n + claims, minlength=width * n).reshape(width, n)
+
+
+def _first_rows(claim_index: np.ndarray, n: int) -> np.ndarray | None:
+    """Start row of each claim when rows are grouped by claim 0..n-1 in order with no claim
+    missing (what every reader builds); None otherwise, and the helpers fall back to scatters."""
+    m = claim_index.shape[0]
+    if m == 0 or n == 0:
+        return None
+    if n == 1:
+        return None if claim_index.any() else _ZERO
+    starts = np.flatnonzero(claim_index[1:] != claim_index[:-1]) + 1
+    if starts.shape[0] != n - 1 or claim_index[0] != 0:
+        return None
+    starts = np.concatenate((_ZERO, starts))
+    if not np.array_equal(claim_index[starts], np.arange(n)):
+        return None
+    return starts
+
+
+_ZERO = np.zeros(1, dtype=np.int64)
+
+
+def _per_claim_at(
+    values: np.ndarray, first: np.ndarray | None, fill: Any, claim_index: np.ndarray, n: int
+) -> np.ndarray:
+    """A claim field repeated on its lines -> one value per claim (a take at each claim's first line)."""
+    return values[first] if first is not None else _per_claim(values, claim_index, n, fill)
+
+
+def _group_max(values: np.ndarray, ci: np.ndarray, first: np.ndarray | None, n: int, floor: float) -> np.ndarray:
+    if first is not None:
+        return np.maximum(np.maximum.reduceat(values, first), floor)
+    out = np.full(n, floor)
+    np.maximum.at(out, ci, values)
+    return out
+
+
+def _group_min(values: np.ndarray, ci: np.ndarray, first: np.ndarray | None, n: int, ceiling: float) -> np.ndarray:
+    if first is not None:
+        return np.minimum(np.minimum.reduceat(values, first), ceiling)
+    out = np.full(n, ceiling)
+    np.minimum.at(out, ci, values)
+    return out
+
+
+_LIMITS: weakref.WeakKeyDictionary[Any, dict[str, float]] = weakref.WeakKeyDictionary()
+
+
+def _payment_limits(reference: ReferenceData, codes: list[str]) -> np.ndarray:
+    """CMS payment limit per distinct code, memoised per reference (the look-up factorizes with pandas)."""
+    if not codes:
+        return np.zeros(0)
+    memo = _LIMITS.get(reference)
+    if memo is None:
+        memo = _LIMITS[reference] = {}
+    missing = [c for c in codes if c not in memo]
+    if missing:
+        if len(memo) + len(missing) > _MEMO_MAX:
+            memo.clear()
+        values = np.empty(len(missing), dtype=object)
+        values[:] = missing
+        memo.update(zip(missing, reference.payment_limit(values).tolist(), strict=True))
+    return np.array([memo[c] for c in codes], dtype=np.float64)
 
 
 def _principal_chapters(frame: ClaimFrame) -> np.ndarray:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -79,6 +79,7 @@ class LineFacts:
     claim_policy: np.ndarray  # per claim
     attachment_is_invoice: np.ndarray  # per attachment row
     diagnosis_status: np.ndarray  # per diagnosis row: 0 billable, 1 not billable, 2 invalid
+    prior_authorization: np.ndarray | None = None  # per line: the claim or the line carries a PA number
 
 
 class EvidenceBlock:
@@ -132,27 +133,81 @@ def _split_modifiers(joined: Any) -> list[str]:
     return joined.split("|") if joined else []
 
 
-@dataclass
 class FiredRules:
     """Fired rules as parallel arrays, sorted by claim, then line (claim level first), then rule id.
 
     Evidence is kept as per-rule column blocks and turned into dicts only when a result is asked
-    for: training and batch scoring need the arrays, not a million small dicts.
+    for: training and batch scoring need the arrays, not a million small dicts. The engine hands
+    over its rows rule by rule and the sort into claim order happens on first use of the row
+    arrays: the featurizer only counts flags per claim, which needs no order, and a million-line
+    batch has millions of fired rows whose sort and gathers would cost more than the rules.
     """
 
-    n_claims: int
-    claim_ids: np.ndarray
-    claim_index: np.ndarray  # int64
-    rule: np.ndarray  # int64 code into RULE_IDS
-    line_number: np.ndarray  # int64, -1 at claim level
-    evidence_block: np.ndarray  # int64 index into blocks, per fired row
-    evidence_row: np.ndarray  # int64 row within that block
-    blocks: list[EvidenceBlock] = field(default_factory=list, repr=False)
-    facts: LineFacts | None = field(default=None, repr=False)
-    _offsets: np.ndarray | None = field(default=None, repr=False)
+    def __init__(
+        self,
+        n_claims: int,
+        claim_ids: np.ndarray,
+        claim_index: np.ndarray,  # int64
+        rule: np.ndarray,  # int64 code into RULE_IDS
+        line_number: np.ndarray,  # int64, -1 at claim level
+        evidence_block: np.ndarray,  # int64 index into blocks, per fired row
+        evidence_row: np.ndarray,  # int64 row within that block
+        blocks: list[EvidenceBlock] | None = None,
+        facts: LineFacts | None = None,
+    ) -> None:
+        self.n_claims = n_claims
+        self.claim_ids = claim_ids
+        self.blocks: list[EvidenceBlock] = blocks if blocks is not None else []
+        self.facts = facts
+        self._sorted: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = (
+            claim_index, rule, line_number, evidence_block, evidence_row,
+        )
+        self._pending: _Collector | None = None
+        self._offsets: np.ndarray | None = None
+
+    @classmethod
+    def _from_collector(cls, n_claims: int, claim_ids: np.ndarray, collector: _Collector, facts: LineFacts) -> FiredRules:
+        empty = np.empty(0, dtype=np.int64)
+        fired = cls(n_claims, claim_ids, empty, empty, empty, empty, empty, collector.blocks, facts)
+        if collector.claims:
+            fired._sorted = None
+            fired._pending = collector
+        return fired
+
+    def _rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        if self._sorted is None:
+            assert self._pending is not None
+            self._sorted = self._pending.sorted_rows()
+            self._pending = None
+        return self._sorted
+
+    @property
+    def claim_index(self) -> np.ndarray:
+        return self._rows()[0]
+
+    @property
+    def rule(self) -> np.ndarray:
+        return self._rows()[1]
+
+    @property
+    def line_number(self) -> np.ndarray:
+        return self._rows()[2]
+
+    @property
+    def evidence_block(self) -> np.ndarray:
+        return self._rows()[3]
+
+    @property
+    def evidence_row(self) -> np.ndarray:
+        return self._rows()[4]
+
+    def __repr__(self) -> str:
+        return f"FiredRules(n_claims={self.n_claims}, fired={len(self)})"
 
     def __len__(self) -> int:
-        return int(self.claim_index.shape[0])
+        if self._pending is not None:
+            return self._pending.n_rows
+        return int(self._rows()[0].shape[0])
 
     @property
     def rule_ids(self) -> np.ndarray:
@@ -201,62 +256,101 @@ class FiredRules:
         flat = self._results(0, len(self))
         return [flat[offsets[i] : offsets[i + 1]] for i in range(self.n_claims)]
 
+    def rule_counts(self) -> tuple[np.ndarray, np.ndarray]:
+        """(line_counts, claim_flags), both (n_claims, n_rules): lines each rule fired on, and
+        whether it fired at claim level. Counted rule by rule, so the row order is never needed."""
+        on_lines, at_claim = self.rule_counts_by_rule()
+        return on_lines.T, at_claim.T
+
+    def rule_counts_by_rule(self) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`rule_counts` as (n_rules, n_claims) C-order arrays (one contiguous row per rule)."""
+        n_rules = len(RULE_IDS)
+        on_lines = np.zeros((n_rules, self.n_claims), dtype=np.int64)
+        at_claim = np.zeros((n_rules, self.n_claims), dtype=bool)
+        if self._pending is not None:
+            parts = zip(self._pending.claims, self._pending.rules, self._pending.line_level, strict=True)
+            for claims, code, line_level in parts:
+                if line_level:
+                    on_lines[code] += np.bincount(claims, minlength=self.n_claims)
+                else:
+                    at_claim[code, claims] = True
+        else:
+            ci, rule, line_number = self._rows()[:3]
+            on_line = line_number >= 0
+            flat = rule[on_line] * self.n_claims + ci[on_line]
+            on_lines = np.bincount(flat, minlength=n_rules * self.n_claims).reshape(n_rules, self.n_claims)
+            at_claim[rule[~on_line], ci[~on_line]] = True
+        return on_lines, at_claim
+
     def flag_counts(self) -> np.ndarray:
         """(n_claims, n_rules) int64: how many times each rule fired on each claim (lines, or 1 at claim level)."""
-        flat = self.claim_index * len(RULE_IDS) + self.rule
-        counts = np.bincount(flat, minlength=self.n_claims * len(RULE_IDS))
-        return counts.reshape(self.n_claims, len(RULE_IDS))
+        on_lines, at_claim = self.rule_counts()
+        return on_lines + at_claim
 
     def line_counts(self) -> np.ndarray:
         """(n_claims, n_rules) int64: how many lines each rule fired on (claim-level rows not counted)."""
-        on_line = self.line_number >= 0
-        flat = self.claim_index[on_line] * len(RULE_IDS) + self.rule[on_line]
-        counts = np.bincount(flat, minlength=self.n_claims * len(RULE_IDS))
-        return counts.reshape(self.n_claims, len(RULE_IDS))
+        return self.rule_counts()[0]
 
 
 _SPECS_BY_CODE = [RULES[rule_id] for rule_id in RULE_IDS]
 
 
 class _Collector:
-    """Accumulates fired rows rule by rule; evidence stays in column blocks of the fired subset."""
+    """Accumulates fired rows rule by rule; evidence stays in column blocks of the fired subset.
+
+    Each ``add`` keeps its arrays as they are (one block per call, rows sorted by claim and line
+    within it); the merge into one claim-ordered table is deferred to :meth:`sorted_rows`."""
 
     def __init__(self) -> None:
         self.claims: list[np.ndarray] = []
-        self.rules: list[np.ndarray] = []
-        self.lines: list[np.ndarray] = []
-        self.block_ids: list[np.ndarray] = []
+        self.rules: list[int] = []
+        self.lines: list[np.ndarray | None] = []  # None: claim level (-1 on every row)
+        self.line_level: list[bool] = []
         self.blocks: list[EvidenceBlock] = []
+        self.n_rows = 0
 
-    def add(self, rule_id: str, claim_index: np.ndarray, line_number: np.ndarray, evidence: dict[str, Any]) -> None:
-        """``evidence``: key -> per-fired-row list (or a scalar shared by all rows)."""
+    def add(self, rule_id: str, claim_index: np.ndarray, line_number: np.ndarray | None, evidence: dict[str, Any]) -> None:
+        """``evidence``: key -> per-fired-row list (or a scalar shared by all rows); ``line_number``
+        None reports at claim level."""
         n = int(claim_index.shape[0])
         if n == 0:
             return
-        self.claims.append(claim_index.astype(np.int64, copy=False))
-        self.rules.append(np.full(n, RULE_CODE[rule_id], dtype=np.int64))
-        self.lines.append(line_number.astype(np.int64, copy=False))
-        self.block_ids.append(np.full(n, len(self.blocks), dtype=np.int64))
+        self.claims.append(claim_index)
+        self.rules.append(RULE_CODE[rule_id])
+        self.lines.append(line_number)
+        self.line_level.append(line_number is not None)
         self.blocks.append(EvidenceBlock(tuple(evidence), tuple(evidence.values())))
+        self.n_rows += n
+
+    def sorted_rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        sizes = [c.shape[0] for c in self.claims]
+        if len(sizes) == 1:
+            n = sizes[0]
+            claim_index = self.claims[0].astype(np.int64, copy=False)
+            lines = self.lines[0]
+            line_number = np.full(n, -1, dtype=np.int64) if lines is None else lines.astype(np.int64, copy=False)
+            return (
+                claim_index, np.full(n, self.rules[0], dtype=np.int64), line_number,
+                np.zeros(n, dtype=np.int64), np.arange(n, dtype=np.int64),
+            )
+        counts = np.asarray(sizes, dtype=np.int64)
+        codes = np.asarray(self.rules, dtype=np.int64)
+        claim_index = np.concatenate(self.claims).astype(np.int64, copy=False)
+        line_number = np.concatenate(
+            [np.full(k, -1, dtype=np.int64) if ln is None else ln for ln, k in zip(self.lines, sizes, strict=True)]
+        ).astype(np.int64, copy=False)
+        block = np.repeat(np.arange(len(sizes), dtype=np.int64), counts)
+        # keys are unique: (claim, line, rule) is reported once
+        key = (claim_index * (_LINE_KEY + 1) + (line_number + 1)) * len(RULE_IDS) + np.repeat(_ALPHA_RANK[codes], counts)
+        order = np.argsort(key)
+        starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        sorted_block = block[order]
+        return (
+            claim_index[order], codes[sorted_block], line_number[order], sorted_block, order - starts[sorted_block],
+        )
 
     def finish(self, n_claims: int, claim_ids: np.ndarray, facts: LineFacts) -> FiredRules:
-        if not self.claims:
-            empty = np.empty(0, dtype=np.int64)
-            return FiredRules(n_claims, claim_ids, empty, empty, empty, empty, empty, [], facts)
-        claim_index = np.concatenate(self.claims)
-        rule = np.concatenate(self.rules)
-        line_number = np.concatenate(self.lines)
-        block = np.concatenate(self.block_ids)
-        row = np.concatenate([np.arange(c.shape[0], dtype=np.int64) for c in self.claims])
-        if len(self.claims) == 1 and claim_index.shape[0] == 1:
-            order = np.zeros(1, dtype=np.int64)
-        else:
-            key = (claim_index * (_LINE_KEY + 1) + (line_number + 1)) * len(RULE_IDS) + _ALPHA_RANK[rule]
-            order = np.argsort(key)  # keys are unique: (claim, line, rule) is reported once
-        return FiredRules(
-            n_claims, claim_ids, claim_index[order], rule[order], line_number[order], block[order], row[order],
-            self.blocks, facts,
-        )
+        return FiredRules._from_collector(n_claims, claim_ids, self, facts)
 
 
 _UNIT_PROBLEMS = ("missing", "not accepted by this payer", "not one of F2, GR, ME, ML, UN")
@@ -613,6 +707,9 @@ def evaluate(
                     },
                 )
 
+    claim_no_pa = A.is_blank(_per_claim(L["claim_prior_authorization"], ci, n_claims, None))
+    no_pa = claim_no_pa[ci] & A.is_blank(L["line_prior_authorization"])
+
     # --- attachments: invoices and supporting records ---------------------------------------------
     att = frame.attachments
     a_ci = att["claim_index"]
@@ -663,8 +760,6 @@ def evaluate(
                 {"procedure_code": code[rows], "attachments_not_sent": n_att},
             )
         pa_required = policies.column("prior_auth_required").astype(bool)[policy]
-        claim_no_pa = A.is_blank(_per_claim(L["claim_prior_authorization"], ci, n_claims, None))
-        no_pa = claim_no_pa[ci] & A.is_blank(L["line_prior_authorization"])
         rows = np.flatnonzero(is_noc & pa_required & no_pa)
         out.add("PRIOR_AUTH_MISSING", ci[rows], line_no[rows], {"procedure_code": code[rows]})
 
@@ -674,7 +769,7 @@ def evaluate(
     n_dx = np.bincount(d_ci, minlength=n_claims)
     claims_with_lines = np.bincount(ci, minlength=n_claims) > 0
     claims = np.flatnonzero((n_dx == 0) & claims_with_lines)
-    out.add("DIAGNOSIS_MISSING", claims, np.full(claims.size, -1), {"diagnosis_count": 0})
+    out.add("DIAGNOSIS_MISSING", claims, None, {"diagnosis_count": 0})
     dx_status = _diagnosis_status(dx["code"]) if d_ci.size else np.zeros(0, dtype=np.int8)
     bad = np.flatnonzero(dx_status != 0)
     if bad.size:
@@ -684,12 +779,16 @@ def evaluate(
         reasons = np.where(dx_status[bad] == 1, _NOT_BILLABLE, _NOT_VALID).astype(object)
         groups = _Groups(bad_claims, {"codes": dx["code"][bad], "positions": dx["position"][bad], "reasons": reasons})
         out.add(
-            "DIAGNOSIS_INVALID", claims, np.full(claims.size, -1),
+            "DIAGNOSIS_INVALID", claims, None,
             {key: Lazy(claims, functools.partial(groups.values, key)) for key in ("codes", "positions", "reasons")},
         )
     line_n_dx = n_dx[ci]
     p_count, p_min, p_max = L["pointer_count"], L["pointer_min"], L["pointer_max"]
-    rows = np.flatnonzero((p_count == 0) | (p_min < 1) | (p_max > line_n_dx))
+    # 837I SV2 has no diagnosis-pointer element, so an institutional line without pointers is
+    # normal; a pointer it does carry must still point at a diagnosis on the claim.
+    no_pointer = p_count == 0
+    out_of_range = ~no_pointer & ((p_min < 1) | (p_max > line_n_dx))
+    rows = np.flatnonzero((no_pointer & professional_line) | out_of_range)
     out.add(
         "DIAGNOSIS_POINTER_INVALID", ci[rows], line_no[rows],
         {
@@ -709,7 +808,7 @@ def evaluate(
         noc_keys = np.unique(ci[noc_rows] * width + code_idx[noc_rows])  # sorted by claim, then code
         noc_by_claim = _Groups(noc_keys // width, {"noc_codes": code_table[noc_keys % width]})
         out.add(
-            "ADMIN_CODE_MISSING", claims, np.full(claims.size, -1),
+            "ADMIN_CODE_MISSING", claims, None,
             {"noc_codes": Lazy(claims, lambda c: sorted(noc_by_claim.values("noc_codes", c)))},
         )
 
@@ -743,7 +842,7 @@ def evaluate(
     claims = np.flatnonzero(has_dates & (days > limit))
     if claims.size:
         out.add(
-            "TIMELY_FILING", claims, np.full(claims.size, -1),
+            "TIMELY_FILING", claims, None,
             {
                 "earliest_service_date": (earliest[claims].astype("datetime64[D]")),
                 "submission_date": (claim_submission[claims]),
@@ -762,7 +861,7 @@ def evaluate(
     claims = np.flatnonzero(claims_with_lines & ~(np.abs(difference) <= CHARGE_TOLERANCE + _EPS))
     if claims.size:
         out.add(
-            "CHARGE_INVALID", claims, np.full(claims.size, -1),
+            "CHARGE_INVALID", claims, None,
             {
                 "total_charge": (total[claims]),
                 "line_charge_sum": (np.round(line_sum[claims], 2)),
@@ -788,5 +887,6 @@ def evaluate(
         claim_policy=claim_policy,
         attachment_is_invoice=a_invoice,
         diagnosis_status=dx_status,
+        prior_authorization=~no_pa,
     )
     return out.finish(n_claims, frame.claim_ids, facts)

@@ -191,17 +191,26 @@ def test_tampered_export_is_refused_and_the_old_model_keeps_serving(live: LiveSe
 
 
 def test_graceful_shutdown_finishes_requests_in_flight(live: LiveServer, claim: dict[str, Any]) -> None:
-    claims = [dict(claim, claim_id=f"C{i}") for i in range(1000)]
+    import orjson
+
+    payload = orjson.dumps({"claims": [dict(claim, claim_id=f"C{i}") for i in range(1000)]})
+    uploaded = threading.Event()
     result: dict[str, Any] = {}
+
+    def body() -> Iterator[bytes]:
+        for start in range(0, len(payload), 65536):
+            yield payload[start : start + 65536]
+        uploaded.set()  # the whole request is on the wire: it is in flight when SIGTERM lands
 
     def send() -> None:
         result["response"] = httpx.post(
-            f"{live.url}/v1/score/batch", json={"claims": claims}, headers=_headers(), timeout=60
+            f"{live.url}/v1/score/batch", content=body(), timeout=60,
+            headers={**_headers(), "content-type": "application/json"},
         )
 
     sender = threading.Thread(target=send)
     sender.start()
-    time.sleep(0.05)
+    assert uploaded.wait(timeout=30)
     live.process.send_signal(signal.SIGTERM)
     sender.join()
     assert result["response"].status_code == 200
