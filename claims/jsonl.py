@@ -895,6 +895,68 @@ def read_claims_jsonl(path: Path, *, chunk_bytes: int = CHUNK_BYTES) -> ClaimRea
     return _result(frame, errors, where, source)
 
 
+def jsonl_parts(path: Path, n_parts: int) -> list[tuple[int, int, int]]:
+    """Split a JSONL file into about ``n_parts`` byte ranges that end at line ends, for readers
+    working in parallel: (start, stop, lines before start) each, covering the whole file in order."""
+    path = Path(path)
+    _require_file(path)
+    data = path.read_bytes()
+    size = len(data)
+    cuts = [0]
+    for k in range(1, max(1, n_parts)):
+        target = max(size * k // n_parts, cuts[-1])
+        newline = data.find(b"\n", target)
+        if newline < 0 or newline + 1 >= size:
+            break
+        if newline + 1 > cuts[-1]:
+            cuts.append(newline + 1)
+    cuts.append(size)
+    parts: list[tuple[int, int, int]] = []
+    lines_before = 0
+    for start, stop in zip(cuts[:-1], cuts[1:], strict=True):
+        parts.append((start, stop, lines_before))
+        lines_before += data.count(b"\n", start, stop)
+    return parts
+
+
+def read_claims_jsonl_part(
+    path: Path, start: int, stop: int, lines_before: int, *, today: dt.date | None = None,
+    chunk_bytes: int = CHUNK_BYTES,
+) -> ClaimReadResult:
+    """``read_claims_jsonl`` restricted to bytes ``start:stop`` (from :func:`jsonl_parts`), with
+    line numbers counted from ``lines_before``. The parts of a file, concatenated in order, give
+    exactly what ``read_claims_jsonl`` gives for the whole file (with the same ``today``)."""
+    path = Path(path)
+    _require_file(path)
+    source = path.name
+    today = today or dt.date.today()
+    with path.open("rb") as handle:
+        handle.seek(start)
+        data = handle.read(stop - start)
+    if start == 0 and data.startswith(_UTF8_BOM):
+        data = data[len(_UTF8_BOM) :]
+    if data and not data.endswith(b"\n"):
+        data += b"\n"
+    frames: list[ClaimFrame] = []
+    positions: list[np.ndarray] = []
+    errors: list[RecordError] = []
+    offset = 0
+    while offset < len(data):
+        cut = data.rfind(b"\n", offset, offset + chunk_bytes)
+        if cut < 0:
+            cut = data.find(b"\n", offset + chunk_bytes)
+        chunk = data[offset : cut + 1]
+        frame, where, chunk_errors = _read_chunk(_ChunkLines.split(chunk, lines_before), source, today)
+        frames.append(frame)
+        positions.append(where)
+        errors.extend(chunk_errors)
+        lines_before += chunk.count(b"\n")
+        offset = cut + 1
+    frame = ClaimFrame.concat(frames) if frames else ClaimFrame.empty()
+    where = np.concatenate(positions) if positions else np.empty(0, dtype=np.int64)
+    return _result(frame, errors, where, source)
+
+
 __all__ = [
     "CHUNK_BYTES",
     "CLAIM_SCHEMA",
@@ -902,8 +964,10 @@ __all__ = [
     "claim_from_json",
     "claim_from_object",
     "frame_from_table",
+    "jsonl_parts",
     "parse_iso_dates",
     "read_claims_jsonl",
+    "read_claims_jsonl_part",
     "read_claims_jsonl_pydantic",
     "validation_reason",
 ]

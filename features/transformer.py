@@ -272,14 +272,14 @@ class ClaimFeaturizer(TransformerMixin, BaseEstimator):
         XT[idx["n_ndc_lines"]] = np.bincount(ci[facts.ndc_present], minlength=n)
 
         # money and units (capped before the float32 cast)
-        charge = np.clip(np.nan_to_num(L["charge"], nan=0.0, posinf=np.inf, neginf=-np.inf), -_AMOUNT_CAP, _AMOUNT_CAP)
+        charge = _capped(L["charge"], _AMOUNT_CAP)
         total = _per_claim_at(L["total_charge"], first, np.nan, ci, n)
-        total = np.clip(np.nan_to_num(total, nan=0.0, posinf=np.inf, neginf=-np.inf), -_AMOUNT_CAP, _AMOUNT_CAP)
+        total = _capped(total, _AMOUNT_CAP)
         XT[idx["total_charge"]] = total
         XT[idx["log_total_charge"]] = np.log1p(np.maximum(total, 0.0))
         XT[idx["max_line_charge"]] = _group_max(charge, ci, first, n, 0.0)
         XT[idx["drug_charge"]] = np.bincount(ci, weights=np.where(facts.is_drug, charge, 0.0), minlength=n)
-        units = np.clip(np.nan_to_num(L["units"], nan=0.0, posinf=np.inf, neginf=-np.inf), -_AMOUNT_CAP, _AMOUNT_CAP)
+        units = _capped(L["units"], _AMOUNT_CAP)
         limit = _payment_limits(reference, uniques)[code_idx]
         priced = np.isfinite(limit) & (limit > 0) & (units > 0)
         allowed = np.where(priced, limit * np.where(priced, units, 1.0), 1.0)
@@ -292,7 +292,8 @@ class ClaimFeaturizer(TransformerMixin, BaseEstimator):
         # timing: days from service (or submission when missing) to submission
         days = (L["submission_date"] - facts.service_date).astype(np.int64)
         days = np.where(np.isnat(L["submission_date"]) | np.isnat(facts.service_date), 0, days)
-        days = np.clip(days, _DAYS_LOW, _DAYS_HIGH).astype(np.float64)
+        # np.minimum/np.maximum rather than np.clip: same values, a tenth of the call overhead
+        days = np.minimum(np.maximum(days, _DAYS_LOW), _DAYS_HIGH).astype(np.float64)
         XT[idx["days_to_submission_max"]] = _group_max(days, ci, first, n, float(_DAYS_LOW))
         XT[idx["days_to_submission_min"]] = _group_min(days, ci, first, n, float(_DAYS_HIGH))
 
@@ -356,15 +357,13 @@ class ClaimFeaturizer(TransformerMixin, BaseEstimator):
         memo: dict[str, tuple[int, int]] = self._cache().setdefault("codes", {})
         if len(memo) > _MEMO_MAX:
             memo.clear()
-        noc_index = {c: k for k, c in enumerate(self.noc_codes_)}
-        other = len(self.noc_codes_)
-        pairs = []
-        for code in uniques:
-            found = memo.get(code)
-            if found is None:
-                found = memo[code] = (noc_index.get(code, other), _FAMILY_INDEX[_family(code)])
-            pairs.append(found)
-        table = np.array(pairs, dtype=np.int64).reshape(len(uniques), 2)
+        missing = [c for c in uniques if c not in memo]
+        if missing:
+            noc_index = {c: k for k, c in enumerate(self.noc_codes_)}
+            other = len(self.noc_codes_)
+            for code in missing:
+                memo[code] = (noc_index.get(code, other), _FAMILY_INDEX[_family(code)])
+        table = np.array([memo[c] for c in uniques], dtype=np.int64).reshape(len(uniques), 2)
         return _CodeTables(noc_local=table[:, 0], family_local=table[:, 1])
 
     def _category_cols(self, prefix: str, known: Any, fallback: str) -> dict[Any, int]:
@@ -385,19 +384,22 @@ class ClaimFeaturizer(TransformerMixin, BaseEstimator):
         return A.map_unique(chapters, lambda c: none_col if c is None else cols.get(c, other_col), np.int64)
 
     def _provider_encoding(self, npi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(per distinct provider: target encoding and log count, code per claim)."""
-        m = float(self.provider_smoothing)
-        prior = self.provider_prior_
-        stats = self.provider_stats_
-        fitted = self.provider_target_fitted_
-
-        def encode(value: Any) -> tuple[float, float]:
-            count, total_y = stats.get(value, (0.0, 0.0))
-            target = (total_y + m * prior) / (count + m) if fitted else 0.0
-            return target, float(np.log1p(count))
-
+        """(per distinct provider: target encoding and log count, code per claim); memoised per NPI."""
+        memo: dict[Any, tuple[float, float]] = self._cache().setdefault("providers", {})
+        if len(memo) > _MEMO_MAX:
+            memo.clear()
         p_codes, p_uniques = A.factorize(npi)
-        encoded = np.array([encode(u) for u in p_uniques], dtype=np.float64).reshape(len(p_uniques), 2)
+        missing = [u for u in p_uniques if u not in memo]
+        if missing:
+            m = float(self.provider_smoothing)
+            prior = self.provider_prior_
+            stats = self.provider_stats_
+            fitted = self.provider_target_fitted_
+            for value in missing:
+                count, total_y = stats.get(value, (0.0, 0.0))
+                target = (total_y + m * prior) / (count + m) if fitted else 0.0
+                memo[value] = (target, float(np.log1p(count)))
+        encoded = np.array([memo[u] for u in p_uniques], dtype=np.float64).reshape(len(p_uniques), 2)
         return encoded, p_codes
 
 
@@ -427,6 +429,11 @@ def _one_hot(XT: np.ndarray, cols: dict[Any, int], values: np.ndarray) -> None:
     other = cols[None]
     picked = A.map_unique(values, lambda v: cols.get(v, other), np.int64)
     XT[picked, np.arange(values.shape[0])] = 1.0
+
+
+def _capped(values: np.ndarray, cap: float) -> np.ndarray:
+    """NaN -> 0, then limited to [-cap, cap] (what np.clip(np.where(isnan, 0, v), -cap, cap) gives)."""
+    return np.minimum(np.maximum(np.where(np.isnan(values), 0.0, values), -cap), cap)
 
 
 def _add_counts(XT: np.ndarray, claims: np.ndarray, local: np.ndarray, cols: np.ndarray, n: int) -> None:
@@ -507,10 +514,20 @@ def _principal_chapters(frame: ClaimFrame) -> np.ndarray:
     first = np.flatnonzero(dx["position"] == 1)
     if first.size:
         codes, uniques = A.factorize(dx["code"][first])
-        values = np.empty(len(uniques), dtype=object)
-        values[:] = uniques
-        out[dx["claim_index"][first]] = chapter(values)[codes]
+        missing = [u for u in uniques if u not in _CHAPTERS]
+        if missing:  # the same few thousand codes recur: each is looked up once per process
+            values = np.empty(len(missing), dtype=object)
+            values[:] = missing
+            if len(_CHAPTERS) + len(missing) > _MEMO_MAX:
+                _CHAPTERS.clear()
+            _CHAPTERS.update(zip(missing, chapter(values).tolist(), strict=True))
+        table = np.empty(len(uniques), dtype=object)
+        table[:] = [_CHAPTERS[u] for u in uniques]
+        out[dx["claim_index"][first]] = table[codes]
     return out
+
+
+_CHAPTERS: dict[Any, Any] = {}
 
 
 def _as_frame(X: Any) -> ClaimFrame:

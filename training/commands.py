@@ -20,6 +20,7 @@ import numpy as np
 
 from claims.errors import InputError
 from training.dataset import build_training_data, hash_inputs
+from training.labels import label_columns
 from training.progress import bar, note
 from training.split import time_split
 
@@ -127,16 +128,22 @@ def train(
     note("reading claims and remittances")
     tick = time.perf_counter()
     claims_read = load_claims(claims_path)
+    claim_errors = claims_read.errors
+    _print_errors(claim_errors, "claim")
     remits_read = load_remits(remits_path)
-    _print_errors(claims_read.errors, "claim")
-    _print_errors(remits_read.errors, "remittance")
-    rejected = len(claims_read.errors) + len(remits_read.errors)
+    remit_errors = remits_read.errors
+    _print_errors(remit_errors, "remittance")
+    # Keep only what labelling reads: the adjustment and remark lists are large and unused here.
+    remit_rows = label_columns(remits_read.rows)
+    del remits_read
+    rejected = len(claim_errors) + len(remit_errors)
     timings["read_s"] = time.perf_counter() - tick
 
     tick = time.perf_counter()
-    data = build_training_data(claims_read.frame, remits_read.rows)
-    data.summary["claim_records_rejected"] = len(claims_read.errors)
-    data.summary["remit_records_rejected"] = len(remits_read.errors)
+    data = build_training_data(claims_read.frame, remit_rows)
+    del claims_read, remit_rows  # the training set holds its own copy of the labelled claims
+    data.summary["claim_records_rejected"] = len(claim_errors)
+    data.summary["remit_records_rejected"] = len(remit_errors)
     data.summary["input_sha256"] = hash_inputs([claims_path, remits_path])
     timings["label_s"] = time.perf_counter() - tick
     s = data.summary

@@ -57,7 +57,7 @@ def claim_level(frame: ClaimFrame) -> pd.DataFrame:
     )
     return pd.DataFrame(
         {
-            "claim_id": frame.claim_ids,
+            "claim_id": pd.Series(frame.claim_ids, dtype=object),
             "total_charge": total.astype(np.float64),
             "payer_id": payer,
             "submission_date": np.where(has_line, submitted, np.datetime64("NaT")).astype("datetime64[D]"),
@@ -90,19 +90,19 @@ def build_training_data(claims: ClaimFrame, remits: pd.DataFrame) -> TrainingDat
     duplicates = n_read - len(latest)
 
     labels = label_claims(remits)
-    status_index = labels.table.index
-    where = status_index.get_indexer(pd.Index(latest["claim_id"].to_numpy()))
+    latest_ids = pd.Index(latest["claim_id"].to_numpy(dtype=object), dtype=object)
+    where = labels.table.index.get_indexer(latest_ids)
     answered = where >= 0
     status = np.full(len(latest), "unanswered", dtype=object)
-    status[answered] = labels.table["status"].to_numpy()[where[answered]]
-    remit_ids = pd.Index(_unique_remit_ids(remits))
-    unmatched_remit_claims = int((~remit_ids.isin(latest["claim_id"].to_numpy())).sum())
+    status[answered] = labels.table["status"].to_numpy(dtype=object)[where[answered]]
+    remit_ids = pd.Index(_unique_remit_ids(remits), dtype=object)
+    unmatched_remit_claims = int(np.count_nonzero(latest_ids.get_indexer(remit_ids) < 0))
 
     keep = (status == "denied") | (status == "paid")
-    kept = latest.loc[keep].sort_values(["submission_date", "position"], kind="stable")
+    kept = latest.loc[keep]  # still in (submission date, source order)
     positions = kept["position"].to_numpy()
     frame = claims.take(positions)
-    y = (labels.table["status"].reindex(kept["claim_id"].to_numpy()).to_numpy() == "denied").astype(np.int8)
+    y = (status[keep] == "denied").astype(np.int8)
     total_charge = kept["total_charge"].to_numpy(dtype=np.float64)
     denied_dollars, line_summary = _denied_dollars(frame, labels, y, total_charge)
 
@@ -139,51 +139,57 @@ def build_training_data(claims: ClaimFrame, remits: pd.DataFrame) -> TrainingDat
 def _unique_remit_ids(remits: pd.DataFrame) -> np.ndarray:
     if len(remits) == 0:
         return np.empty(0, dtype=object)
-    return pd.unique(remits["claim_id"].astype(object).to_numpy())
+    return pd.unique(remits["claim_id"].to_numpy(dtype=object))
 
 
 def _denied_dollars(
     frame: ClaimFrame, labels: Any, y: np.ndarray, total_charge: np.ndarray
 ) -> tuple[np.ndarray, dict[str, int]]:
     """Dollars denied per claim: the charge of its denied lines (the whole claim when CLP02 = 4 or a
-    claim-level row is denied), from the claim's own line charges where the remit line matches."""
-    claim_ids = frame.claim_ids
+    claim-level row is denied), from the claim's own line charges where the remit line matches.
+
+    Only denied claims have denied dollars, so only their lines are matched (a fifth of the work).
+    """
+    denied_claims = np.flatnonzero(y == 1)
     rows = labels.rows
-    id_index = pd.Index(claim_ids)
-    row_claim = (
-        id_index.get_indexer(rows["claim_id"].astype(object).to_numpy()) if len(rows) else np.empty(0, int)
+    where = (
+        pd.Index(frame.claim_ids[denied_claims], dtype=object).get_indexer(
+            pd.Index(rows["claim_id"].to_numpy(dtype=object), dtype=object)
+        )
+        if len(rows)
+        else np.empty(0, dtype=np.int64)
     )
-    in_set = row_claim >= 0
+    in_set = where >= 0
     rows = rows.loc[in_set].reset_index(drop=True)
-    row_claim = row_claim[in_set]
+    row_claim = denied_claims[where[in_set]]
+    line_rows = (
+        np.flatnonzero((y == 1)[frame.lines["claim_index"]]) if frame.n_lines else np.empty(0, np.int64)
+    )
     lines = pd.DataFrame(
         {
-            "claim_id": frame.lines["claim_id"],
-            "line_control_number": frame.lines["line_control_number"],
-            "procedure_code": frame.lines["procedure_code"],
-            "service_date": frame.lines["service_date"],
+            name: frame.lines[name][line_rows]
+            for name in ("claim_id", "line_control_number", "procedure_code", "service_date")
         }
     )
     match = match_lines(lines, rows)
+    match_row = np.where(match.claim_line_row >= 0, line_rows[np.maximum(match.claim_line_row, 0)], -1)
     outcome = (
         rows["outcome"].astype(object).fillna("").astype(str).str.lower().to_numpy()
         if len(rows)
         else np.empty(0)
     )
     denied_row = outcome == "denied"
-    matched = match.claim_line_row >= 0
-    line_charge = np.where(
-        matched,
-        frame.lines["charge"][np.where(matched, match.claim_line_row, 0)] if frame.n_lines else 0.0,
-        np.nan,
+    line_charge = (
+        np.where(match_row >= 0, frame.lines["charge"][np.maximum(match_row, 0)], np.nan)
+        if len(rows)
+        else np.empty(0)
     )
     remit_charge = (
         pd.to_numeric(rows["charge"], errors="coerce").to_numpy(dtype=np.float64)
         if "charge" in rows.columns
         else np.full(len(rows), np.nan)
     )
-    charge = np.where(np.isnan(line_charge), remit_charge, line_charge)
-    charge = np.nan_to_num(charge, nan=0.0)
+    charge = np.nan_to_num(np.where(np.isnan(line_charge), remit_charge, line_charge), nan=0.0)
     per_claim = np.bincount(row_claim[denied_row], weights=charge[denied_row], minlength=frame.n_claims)
     lcn = (
         rows["line_control_number"]
@@ -194,17 +200,18 @@ def _denied_dollars(
     claim_level_row = (pd.isna(lcn) & pd.isna(code)).to_numpy()
     whole = np.zeros(frame.n_claims, dtype=bool)
     whole[row_claim[denied_row & claim_level_row]] = True
-    whole |= labels.table["claim_denied"].reindex(claim_ids).fillna(False).to_numpy(dtype=bool)
+    at = labels.table.index.get_indexer(pd.Index(frame.claim_ids, dtype=object))
+    whole |= np.where(at >= 0, labels.table["claim_denied"].to_numpy(dtype=bool)[np.maximum(at, 0)], False)
     total = np.nan_to_num(total_charge, nan=0.0)
     dollars = np.where(
         whole | (per_claim <= 0), total, np.where(total > 0, np.minimum(per_claim, total), per_claim)
     )
     dollars = np.where(y == 1, dollars, 0.0)
-    summary = {
-        "remit_lines_matched_by_control_number": match.by_control_number,
-        "remit_lines_matched_by_code_and_date": match.by_code_and_date,
-        "remit_lines_matched_by_code": match.by_code,
-        "remit_lines_unmatched": match.unmatched,
-        "remit_claim_level_rows": match.claim_level_rows,
+    summary = {  # counted over the lines of denied claims, the only ones matched
+        "denied_remit_lines_matched_by_control_number": match.by_control_number,
+        "denied_remit_lines_matched_by_code_and_date": match.by_code_and_date,
+        "denied_remit_lines_matched_by_code": match.by_code,
+        "denied_remit_lines_unmatched": match.unmatched,
+        "denied_remit_claim_level_rows": match.claim_level_rows,
     }
     return dollars.astype(np.float64), summary

@@ -20,6 +20,14 @@ REVERSAL_STATUS = "22"
 CLAIM_DENIED_STATUS = "4"
 # Columns that identify one adjudication (one CLP loop) among consecutive remittance rows.
 _EVENT_KEYS = ("claim_id", "claim_status", "payer_claim_id", "paid_date", "sequence")
+# The only remittance columns labelling needs; the rest (adjustment and remark lists) is dropped
+# first, because copying millions of Python lists is where the time and memory would go.
+LABEL_COLUMNS = (*_EVENT_KEYS, "line_control_number", "procedure_code", "service_date", "charge", "outcome")
+
+
+def label_columns(rows: pd.DataFrame) -> pd.DataFrame:
+    """The columns of ``rows`` that labelling reads (missing optional ones are simply absent)."""
+    return rows[[name for name in LABEL_COLUMNS if name in rows.columns]]
 
 
 @dataclass(frozen=True)
@@ -39,14 +47,28 @@ def _column(rows: pd.DataFrame, name: str) -> pd.Series:
 
 def _as_text(values: pd.Series) -> np.ndarray:
     """Object array of strings with None for missing, whatever dtype the reader produced."""
-    out = values.astype(object).to_numpy(copy=True)
-    missing = pd.isna(values).to_numpy()
-    out[missing] = None
-    return out
+    out: np.ndarray = values.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
+    return out if out.flags.writeable else out.copy()
+
+
+def _normalized(values: pd.Series, how: str) -> np.ndarray:
+    """Codes like CLP02 or outcomes, stripped (``how='strip'``) or lower-cased, "" for missing;
+    computed on the distinct values only (a history has millions of rows and a dozen codes)."""
+    codes, uniques = pd.factorize(_as_text(values), use_na_sentinel=True)
+    clean = np.array(
+        [(str(u).strip() if how == "strip" else str(u).strip().lower()) for u in uniques] + [""], dtype=object
+    )
+    return clean[codes]  # the NA sentinel -1 picks the trailing ""
 
 
 def _as_dates(values: pd.Series) -> np.ndarray:
     return pd.to_datetime(values, errors="coerce").to_numpy(dtype="datetime64[D]")
+
+
+def claim_codes(claim_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(integer code per row, distinct claim ids as an object array): the netting works on ints."""
+    codes, uniques = pd.factorize(claim_ids)
+    return codes.astype(np.int64), np.asarray(uniques, dtype=object)
 
 
 def net_adjudications_frame(rows: pd.DataFrame) -> NettedRemits:
@@ -59,61 +81,52 @@ def net_adjudications_frame(rows: pd.DataFrame) -> NettedRemits:
     back and the claim is dropped. A reversal paid on the same date as a correction is the pair a
     payer sends to re-adjudicate, so the correction stands.
     """
+    rows = label_columns(rows)
     n = len(rows)
     if n == 0:
         return NettedRemits(rows=rows.iloc[0:0].copy(), reversed_claims=0, superseded_rows=0)
     rows = rows.reset_index(drop=True)
+    claim, _ = claim_codes(_as_text(rows["claim_id"]))
+    status = _normalized(_column(rows, "claim_status"), "strip")
+    paid = _as_dates(_column(rows, "paid_date"))
     changed = np.zeros(n, dtype=bool)
     changed[0] = True
-    for name in _EVENT_KEYS:
-        column = _column(rows, name)
-        if name == "paid_date":
-            key = _as_dates(column).astype("int64")
-        else:
-            key = pd.Series(_as_text(column)).fillna("\x00").astype(str).to_numpy()
+    keys = [claim, status, paid.astype("int64"), _as_text(_column(rows, "payer_claim_id"))]
+    if "sequence" in rows.columns:
+        keys.append(_as_text(rows["sequence"]))
+    for key in keys:
         changed[1:] |= key[1:] != key[:-1]
     event = np.cumsum(changed) - 1
     starts = np.flatnonzero(changed)
 
-    claim_id = _as_text(rows["claim_id"])
-    status = pd.Series(_as_text(_column(rows, "claim_status"))).fillna("").astype(str).str.strip().to_numpy()
-    paid = _as_dates(_column(rows, "paid_date"))
-    events = pd.DataFrame(
-        {
-            "claim_id": claim_id[starts],
-            "dated": ~np.isnat(paid[starts]),
-            "paid": paid[starts].astype("int64"),
-            "order": starts,
-            "reversal": status[starts] == REVERSAL_STATUS,
-            "event": np.arange(len(starts)),
-        }
-    )
-    events["paid"] = np.where(events["dated"], events["paid"], np.iinfo(np.int64).min)  # undated first
-    answers = events.loc[~events["reversal"]]
-    winners = (
-        answers.sort_values(["claim_id", "paid", "order"], kind="stable")
-        .groupby("claim_id", sort=False)
-        .tail(1)
-    )
-    reversals = events.loc[events["reversal"], ["claim_id", "dated", "paid", "order"]]
-    pairs = reversals.merge(winners, on="claim_id", suffixes=("_rev", ""))
-    both_dated = pairs["dated_rev"].to_numpy() & pairs["dated"].to_numpy()
-    later = np.where(
-        both_dated,
-        pairs["paid_rev"].to_numpy() > pairs["paid"].to_numpy(),
-        pairs["order_rev"].to_numpy() > pairs["order"].to_numpy(),
-    )
-    taken_back = set(pairs.loc[later, "claim_id"].tolist())
-    standing = winners.loc[~winners["claim_id"].isin(taken_back)]
-    keep_events = np.zeros(len(starts), dtype=bool)
-    keep_events[standing["event"].to_numpy()] = True
+    e_claim = claim[starts]
+    e_dated = ~np.isnat(paid[starts])
+    e_paid = np.where(e_dated, paid[starts].astype("int64"), np.iinfo(np.int64).min)  # undated first
+    e_reversal = status[starts] == REVERSAL_STATUS
+    # the winner per claim: the last non-reversal event in (claim, paid date, file order) order
+    answers = np.flatnonzero(~e_reversal)
+    order = answers[np.lexsort((starts[answers], e_paid[answers], e_claim[answers]))]
+    last = np.r_[e_claim[order][1:] != e_claim[order][:-1], True] if order.size else np.zeros(0, dtype=bool)
+    winner_event = np.full(int(claim.max()) + 1, -1, dtype=np.int64)
+    winner_event[e_claim[order[last]]] = order[last]
+    # a reversal strictly after the claim's winner takes the answer back
+    reversals = np.flatnonzero(e_reversal)
+    won = winner_event[e_claim[reversals]]
+    has_winner = won >= 0
+    rev, won = reversals[has_winner], won[has_winner]
+    both_dated = e_dated[rev] & e_dated[won]
+    later = np.where(both_dated, e_paid[rev] > e_paid[won], starts[rev] > starts[won])
+    winner_event[e_claim[rev[later]]] = -1
+    keep_events = np.zeros(starts.size, dtype=bool)
+    keep_events[winner_event[winner_event >= 0]] = True
     keep_rows = keep_events[event]
-    dropped_ids = set(events["claim_id"].tolist()) - set(standing["claim_id"].tolist())
-    in_dropped = pd.Series(claim_id).isin(dropped_ids).to_numpy()
+    answered = np.zeros(winner_event.size, dtype=bool)
+    answered[e_claim] = True
+    dropped = answered & (winner_event < 0)
     return NettedRemits(
         rows=rows.loc[keep_rows].reset_index(drop=True),
-        reversed_claims=len(dropped_ids),
-        superseded_rows=int(np.count_nonzero(~keep_rows & ~in_dropped)),
+        reversed_claims=int(dropped.sum()),
+        superseded_rows=int(np.count_nonzero(~keep_rows & ~dropped[claim])),
     )
 
 
@@ -132,23 +145,21 @@ def label_claims(rows: pd.DataFrame) -> ClaimLabels:
     else denied when any line is denied (or CLP02 = 4), else paid (reductions are not denials)."""
     netted = net_adjudications_frame(rows)
     kept = netted.rows
-    outcome = pd.Series(_as_text(_column(kept, "outcome"))).fillna("").astype(str).str.lower().to_numpy()
-    status = pd.Series(_as_text(_column(kept, "claim_status"))).fillna("").astype(str).str.strip().to_numpy()
-    frame = pd.DataFrame(
-        {
-            "claim_id": _as_text(kept["claim_id"]) if len(kept) else np.empty(0, dtype=object),
-            "excluded": outcome == "excluded",
-            "denied": outcome == "denied",
-            "claim_denied": status == CLAIM_DENIED_STATUS,
-        }
-    )
-    grouped = frame.groupby("claim_id", sort=False).agg(
-        excluded=("excluded", "any"), denied=("denied", "any"), claim_denied=("claim_denied", "any")
-    )
-    denied = grouped["denied"] | grouped["claim_denied"]
-    status_out = np.where(grouped["excluded"], "excluded", np.where(denied, "denied", "paid"))
+    outcome = _normalized(_column(kept, "outcome"), "lower")
+    status = _normalized(_column(kept, "claim_status"), "strip")
+    codes, ids = claim_codes(_as_text(kept["claim_id"]) if len(kept) else np.empty(0, dtype=object))
+    m = ids.size
+
+    def any_of(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(codes[mask], minlength=m) > 0
+
+    excluded = any_of(outcome == "excluded")
+    claim_denied = any_of(status == CLAIM_DENIED_STATUS)
+    denied = any_of(outcome == "denied") | claim_denied
+    status_out = np.where(excluded, "excluded", np.where(denied, "denied", "paid")).astype(object)
     table = pd.DataFrame(
-        {"status": status_out, "claim_denied": grouped["claim_denied"].to_numpy()}, index=grouped.index
+        {"status": pd.Series(status_out, dtype=object, index=ids), "claim_denied": pd.Series(claim_denied, index=ids)},
+        index=pd.Index(ids, dtype=object, name="claim_id"),
     )
     return ClaimLabels(
         table=table, rows=kept, reversed_claims=netted.reversed_claims, superseded_rows=netted.superseded_rows

@@ -33,7 +33,10 @@ def factorize(values: np.ndarray) -> tuple[np.ndarray, list[Any]]:
 
 
 def map_unique(values: np.ndarray, fn: Callable[[Any], Any], dtype: Any) -> np.ndarray:
-    """``fn`` applied to each distinct value, spread back over the rows."""
+    """``fn`` applied to each distinct value, spread back over the rows (``fn`` must be pure)."""
+    n = values.shape[0]
+    if n <= SMALL and dtype is not object:  # a handful of rows: calling fn per row beats factorizing
+        return np.fromiter((fn(v) for v in values.tolist()), dtype=dtype, count=n)
     codes, uniques = factorize(values)
     table = np.empty(len(uniques), dtype=dtype)
     if dtype is object:

@@ -11,6 +11,7 @@ cost of explanation scales with the problems found, not with the input.
 from __future__ import annotations
 
 import functools
+import math
 import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -89,18 +90,56 @@ class EvidenceBlock:
     so rendering many results costs a list index per value rather than a NumPy scalar conversion.
     """
 
-    __slots__ = ("keys", "columns", "_lists")
+    __slots__ = ("keys", "columns", "_lists", "_row_keys")
 
     def __init__(self, keys: tuple[str, ...], columns: tuple[Any, ...]) -> None:
         self.keys = keys
         self.columns = columns
         self._lists: list[tuple[str, Any, bool]] | None = None
+        self._row_keys: list[tuple[Any, ...]] | None = None
 
-    def row(self, r: int) -> dict[str, Any]:
+    def _materialized(self) -> list[tuple[str, Any, bool]]:
         lists = self._lists
         if lists is None:
             lists = self._lists = [(k, *_materialize(c)) for k, c in zip(self.keys, self.columns, strict=True)]
-        return {k: (c[r] if per_row else c) for k, c, per_row in lists}
+        return lists
+
+    def row(self, r: int) -> dict[str, Any]:
+        return {k: (c[r] if per_row else c) for k, c, per_row in self._materialized()}
+
+    def row_key(self, r: int) -> tuple[Any, ...]:
+        """The row's evidence values, hashable (lists as tuples): equal keys give equal evidence, since
+        each column of a block holds one type (an int never meets a float or a bool in one column).
+        Built for all rows at once on first use: a zip over the columns instead of a loop per row."""
+        keys = self._row_keys
+        if keys is None:
+            materialized = self._materialized()
+            per_row = [c for _, c, is_per_row in materialized if is_per_row]
+            if not per_row:
+                return tuple(_hashable_value(c) for _, c, _ in materialized)
+            n = len(per_row[0])
+            columns = [
+                _hashable_column(c) if is_per_row else [_hashable_value(c)] * n for _, c, is_per_row in materialized
+            ]
+            keys = self._row_keys = list(zip(*columns, strict=True))
+        return keys[r]
+
+
+def _hashable_value(value: Any) -> Any:
+    if type(value) is list:
+        return tuple(value)
+    if type(value) is float and value == 0.0:  # 0.0 == -0.0, but JSON spells them differently
+        return (_ZERO_MARK, math.copysign(1.0, value))
+    return value
+
+
+_ZERO_MARK = object()
+
+
+def _hashable_column(values: list[Any]) -> list[Any]:
+    if any(type(v) is list or (type(v) is float and v == 0.0) for v in values):
+        return [_hashable_value(v) for v in values]
+    return values
 
 
 def _materialize(column: Any) -> tuple[Any, bool]:
@@ -230,21 +269,7 @@ class FiredRules:
         blocks = self.evidence_block[start:stop].tolist()
         rows = self.evidence_row[start:stop].tolist()
         for code, line, b, r in zip(rules, lines, blocks, rows, strict=True):
-            spec = _SPECS_BY_CODE[code]
-            evidence = self.blocks[b].row(r)
-            message, fix = spec.texts(evidence, claim_level=line < 0)
-            out.append(
-                {
-                    "id": spec.id,
-                    "line_number": None if line < 0 else line,
-                    "severity": spec.severity,
-                    "message": message,
-                    "evidence": evidence,
-                    "carc": spec.carc,
-                    "rarc": list(spec.rarc),
-                    "fix": fix,
-                }
-            )
+            out.append(self._result(code, line, self.blocks[b].row(r)))
         return out
 
     def for_claim(self, i: int) -> list[dict[str, Any]]:
@@ -255,6 +280,48 @@ class FiredRules:
         offsets = self.offsets.tolist()
         flat = self._results(0, len(self))
         return [flat[offsets[i] : offsets[i + 1]] for i in range(self.n_claims)]
+
+    def results_json(self, memo: dict[Any, bytes] | None = None) -> list[bytes]:
+        """Per claim, ``orjson.dumps(self.for_claim(i))`` without building the dicts.
+
+        A batch repeats the same (rule, line, evidence) many times, so each distinct one is
+        serialised once and reused; ``memo`` may be shared across calls with the same catalog."""
+        import orjson
+
+        memo = memo if memo is not None else {}
+        rules = self.rule.tolist()
+        lines = self.line_number.tolist()
+        blocks = self.evidence_block.tolist()
+        rows = self.evidence_row.tolist()
+        block_objects = self.blocks
+        fragments: list[bytes] = []
+        append = fragments.append
+        for code, line, b, r in zip(rules, lines, blocks, rows, strict=True):
+            block = block_objects[b]
+            key = (code, line, block.keys, block.row_key(r))
+            found = memo.get(key)
+            if found is None:
+                if len(memo) >= _JSON_MEMO_MAX:
+                    memo.clear()
+                found = memo[key] = orjson.dumps(self._result(code, line, block.row(r)))
+            append(found)
+        offsets = self.offsets.tolist()
+        return [b"[" + b",".join(fragments[offsets[i] : offsets[i + 1]]) + b"]" for i in range(self.n_claims)]
+
+    @staticmethod
+    def _result(code: int, line: int, evidence: dict[str, Any]) -> dict[str, Any]:
+        spec = _SPECS_BY_CODE[code]
+        message, fix = spec.texts(evidence, claim_level=line < 0)
+        return {
+            "id": spec.id,
+            "line_number": None if line < 0 else line,
+            "severity": spec.severity,
+            "message": message,
+            "evidence": evidence,
+            "carc": spec.carc,
+            "rarc": list(spec.rarc),
+            "fix": fix,
+        }
 
     def rule_counts(self) -> tuple[np.ndarray, np.ndarray]:
         """(line_counts, claim_flags), both (n_claims, n_rules): lines each rule fired on, and
@@ -267,7 +334,15 @@ class FiredRules:
         n_rules = len(RULE_IDS)
         on_lines = np.zeros((n_rules, self.n_claims), dtype=np.int64)
         at_claim = np.zeros((n_rules, self.n_claims), dtype=bool)
-        if self._pending is not None:
+        if self._pending is not None and self.n_claims == 1:  # the API's one claim: plain counting
+            for claims, code, line_level in zip(
+                self._pending.claims, self._pending.rules, self._pending.line_level, strict=True
+            ):
+                if line_level:
+                    on_lines[code, 0] += claims.shape[0]
+                else:
+                    at_claim[code, 0] = True
+        elif self._pending is not None:
             parts = zip(self._pending.claims, self._pending.rules, self._pending.line_level, strict=True)
             for claims, code, line_level in parts:
                 if line_level:
@@ -293,6 +368,7 @@ class FiredRules:
 
 
 _SPECS_BY_CODE = [RULES[rule_id] for rule_id in RULE_IDS]
+_JSON_MEMO_MAX = 200_000
 
 
 class _Collector:
@@ -414,8 +490,9 @@ _NDC_CACHE: dict[Any, Any] = {}
 _MEMO_MAX = 200_000
 
 
-def _ndc11(ndc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """11-digit NDC per row, memoised per distinct raw value (cheap on one claim, one pass on a batch)."""
+def _ndc11(ndc: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(present, 11-digit NDC or None, normalised) per row, from one pass over the distinct raw
+    values; the normalisation is memoised across calls (cheap on one claim, one pass on a batch)."""
     from reference.ndc import normalize_ndc
 
     codes, uniques = A.factorize(ndc)
@@ -429,7 +506,31 @@ def _ndc11(ndc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     table = np.empty(len(uniques), dtype=object)
     table[:] = [_NDC_CACHE[u] for u in uniques]
     valid = np.array([v is not None for v in table.tolist()], dtype=bool)
-    return table[codes], valid[codes]
+    present = np.array([u is not None and bool(str(u).strip()) for u in uniques], dtype=bool)
+    return present[codes], table[codes], valid[codes]
+
+
+_DESCRIPTION_CACHE: dict[tuple[Any, Any], int] = {}
+
+
+def _description_verdict(description: Any, note: Any) -> int:
+    """-1 when description and note are both blank, else has_drug_name * 2 + has_strength; memoised."""
+    key = (description, note)
+    found = _DESCRIPTION_CACHE.get(key)
+    if found is None:
+        if _blank(description) and _blank(note):
+            found = -1
+        else:
+            has_name, has_strength = description_gaps(description, note)
+            found = int(has_name) * 2 + int(has_strength)
+        if len(_DESCRIPTION_CACHE) >= _MEMO_MAX:
+            _DESCRIPTION_CACHE.clear()
+        _DESCRIPTION_CACHE[key] = found
+    return found
+
+
+def _blank(value: Any) -> bool:
+    return value is None or not str(value).strip()
 
 
 class _ReferenceLookups:
@@ -550,8 +651,7 @@ def evaluate(
 
     # --- NDC --------------------------------------------------------------------------------------
     ndc_raw = L["ndc"]
-    ndc_present = ~A.is_blank(ndc_raw)
-    ndc11, normalized = _ndc11(ndc_raw)
+    ndc_present, ndc11, normalized = _ndc11(ndc_raw)
     ndc_valid = ndc_present & normalized
     rows = np.flatnonzero(is_drug & ~ndc_present)
     out.add("NDC_MISSING", ci[rows], line_no[rows], {"procedure_code": code[rows]})
@@ -682,17 +782,22 @@ def evaluate(
     # --- descriptions of NOC lines ----------------------------------------------------------------
     noc_rows = np.flatnonzero(is_noc)
     if noc_rows.size:
-        desc = L["description"][noc_rows]
-        note = L["line_note"][noc_rows]
-        blank = A.is_blank(desc) & A.is_blank(note)
+        # each distinct (description, note) pair is judged once, and remembered across calls
+        desc_idx, desc_uniques = A.factorize(L["description"][noc_rows])
+        note_idx, note_uniques = A.factorize(L["line_note"][noc_rows])
+        pair_key = desc_idx * max(len(note_uniques), 1) + note_idx
+        pair_idx, pair_keys = A.factorize(pair_key)
+        width = max(len(note_uniques), 1)
+        pairs = [(desc_uniques[k // width], note_uniques[k % width]) for k in pair_keys]
+        judged = np.array([_description_verdict(d, n) for d, n in pairs], dtype=np.int8).reshape(len(pairs))
+        verdict = judged[pair_idx]  # -1 blank, else has_name * 2 + has_strength
+        blank = verdict < 0
         rows = noc_rows[blank]
         out.add("DESCRIPTION_MISSING", ci[rows], line_no[rows], {"procedure_code": code[rows]})
         present = np.flatnonzero(~blank)
         if present.size:
-            pair_idx, pairs = A.factorize_pairs(desc[present], note[present])
-            gaps = np.array([description_gaps(d, n) for d, n in pairs], dtype=bool).reshape(len(pairs), 2)
-            name_ok = gaps[pair_idx, 0]
-            strength_ok = gaps[pair_idx, 1]
+            name_ok = verdict[present] >= 2
+            strength_ok = (verdict[present] & 1).astype(bool)
             sel = np.flatnonzero(~(name_ok & strength_ok))
             if sel.size:
                 rows = noc_rows[present[sel]]
@@ -726,41 +831,44 @@ def evaluate(
     line_key = ci * _LINE_KEY + line_no
     claim_level = a_line < 0
 
-    def covered(mask: np.ndarray) -> np.ndarray:
-        """Per line: an attachment in ``mask`` sits at its claim level or on this very line."""
-        if not mask.any():
-            return np.zeros(ci.shape[0], dtype=bool)
-        at_claim = A.group_any(a_ci, mask & claim_level, n_claims)[ci]
+    def covered(mask: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Per line of ``rows``: an attachment in ``mask`` sits at its claim level or on this very line."""
+        if not rows.size or not mask.any():
+            return np.zeros(rows.shape[0], dtype=bool)
+        at_claim = A.group_any(a_ci, mask & claim_level, n_claims)[ci[rows]]
         keys = a_ci[mask & ~claim_level] * _LINE_KEY + a_line[mask & ~claim_level]
-        return at_claim | _isin_small(line_key, keys)
+        return at_claim | _isin_small(line_key[rows], keys)
 
     if noc_rows.size:
+        # payer requirements on unclassified codes: decided on the NOC lines only
         charge = L["charge"]
-        inv_required = policies.column("invoice_required").astype(bool)[policy]
-        min_charge = policies.column("invoice_min_charge").astype(np.float64)[policy]
-        needs_invoice = is_noc & inv_required & ~(charge < min_charge)
-        sorted_types = [sorted(t) for t in types_sets]
-        rows = np.flatnonzero(needs_invoice & ~covered(a_invoice))
+        noc_policy = policy[noc_rows]
+        inv_required = policies.column("invoice_required").astype(bool)[noc_policy]
+        min_charge_by_policy = policies.column("invoice_min_charge").astype(np.float64)
+        candidates = noc_rows[inv_required & ~(charge[noc_rows] < min_charge_by_policy[noc_policy])]
+        rows = candidates[~covered(a_invoice, candidates)]
         if rows.size:
+            sorted_types = [sorted(t) for t in types_sets]
             out.add(
                 "INVOICE_MISSING", ci[rows], line_no[rows],
                 {
                     "procedure_code": code[rows],
                     "charge": (charge[rows]),
-                    "invoice_report_types": [sorted_types[p] for p in policy[rows]],
-                    "invoice_min_charge": (min_charge[rows]),
+                    "invoice_report_types": Lazy(policy[rows], sorted_types.__getitem__),
+                    "invoice_min_charge": (min_charge_by_policy[policy[rows]]),
                 },
             )
-        docs_required = policies.column("documentation_required").astype(bool)[policy]
-        rows = np.flatnonzero(is_noc & docs_required & ~covered(sent))
+        docs_required = policies.column("documentation_required").astype(bool)[noc_policy]
+        candidates = noc_rows[docs_required]
+        rows = candidates[~covered(sent, candidates)]
         if rows.size:
             n_att = np.bincount(a_ci, minlength=n_claims)[ci[rows]]
             out.add(
                 "DOCUMENTATION_MISSING", ci[rows], line_no[rows],
                 {"procedure_code": code[rows], "attachments_not_sent": n_att},
             )
-        pa_required = policies.column("prior_auth_required").astype(bool)[policy]
-        rows = np.flatnonzero(is_noc & pa_required & no_pa)
+        pa_required = policies.column("prior_auth_required").astype(bool)[noc_policy]
+        rows = noc_rows[pa_required & no_pa[noc_rows]]
         out.add("PRIOR_AUTH_MISSING", ci[rows], line_no[rows], {"procedure_code": code[rows]})
 
     # --- diagnoses ------------------------------------------------------------------------------------
@@ -804,12 +912,15 @@ def evaluate(
     has_admin = A.group_any(ci, is_admin, n_claims)
     claims = np.flatnonzero(professional & has_noc & ~has_admin)
     if claims.size:
-        width = max(len(code_norm), 1)
-        noc_keys = np.unique(ci[noc_rows] * width + code_idx[noc_rows])  # sorted by claim, then code
-        noc_by_claim = _Groups(noc_keys // width, {"noc_codes": code_table[noc_keys % width]})
+        noc_claims = ci[noc_rows]
+        noc_codes = code[noc_rows]
+        if noc_claims.size > 1 and np.any(noc_claims[1:] < noc_claims[:-1]):
+            order = np.argsort(noc_claims, kind="stable")
+            noc_claims, noc_codes = noc_claims[order], noc_codes[order]
+        noc_by_claim = _Groups(noc_claims, {"noc_codes": noc_codes})
         out.add(
             "ADMIN_CODE_MISSING", claims, None,
-            {"noc_codes": Lazy(claims, lambda c: sorted(noc_by_claim.values("noc_codes", c)))},
+            {"noc_codes": Lazy(claims, lambda c: sorted(set(noc_by_claim.values("noc_codes", c))))},
         )
 
     mod_idx, mod_uniques = A.factorize(L["modifiers"])

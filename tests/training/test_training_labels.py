@@ -204,6 +204,6 @@ def test_synthetic_history_labels_match_the_generator(training_data) -> None:  #
         <= s["claims_read"]
     )
     assert 0.05 < s["denial_rate"] < 0.6
-    assert s["remit_lines_unmatched"] == 0
+    assert s["denied_remit_lines_unmatched"] == 0
     assert (training_data.denied_dollars[training_data.y == 0] == 0).all()
     assert (training_data.denied_dollars[training_data.y == 1] > 0).all()
