@@ -4,17 +4,22 @@ Targets (docs/briefs): rules + features >= 500,000 lines/s on one core (1M lines
 loop as a ratio, ``check`` <= 3x an orjson-only parse of the same JSONL (200k claims; CI 5k), one claim
 through rules + features <= 1 ms p99 in process. ``CI=true`` shrinks sizes to finish in < 60 s.
 
-    .venv/bin/python -m benchmarks.bench_features
+Wall and CPU medians are both reported: on a shared machine compare CPU time and same-run ratios.
+``check`` runs with 1 and with 2 worker processes (the orjson baseline is one process); the
+single-claim figures come with thread CPU percentiles, which scheduling delays do not inflate.
+
+    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 .venv/bin/python -m benchmarks.bench_features
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +39,7 @@ _MODS = ["", "JW", "JZ", "59", "JZ|59"]
 _PAYERS = [("EXHP1", "commercial"), ("MCR01", "medicare"), ("MCD01", "medicaid"), ("OTH1", "other")]
 
 
-def _obj(values: list[Any], idx: np.ndarray) -> np.ndarray:
+def _obj(values: list[Any], idx: Any) -> np.ndarray:
     table = np.empty(len(values), dtype=object)
     table[:] = values
     return table[idx]
@@ -57,7 +62,7 @@ def synthetic_frame(n_lines: int, seed: int) -> ClaimFrame:
     charge = rng.choice([0.0, 100.0, 250.5, 1000.0], n)
     total = np.bincount(ci, weights=charge, minlength=n_claims) + rng.choice([0.0, 0.0, 0.02], n_claims)
     n_dx = rng.integers(0, 4, n_claims)
-    has_drug = rng.random(n) < 0.7
+    has_drug: np.ndarray = np.asarray(rng.random(n) < 0.7)
     lines = {
         "claim_index": ci,
         "claim_id": _obj([f"B{i}" for i in range(n_claims)], ci),
@@ -266,22 +271,29 @@ def claims_as_dicts(frame: ClaimFrame) -> list[dict[str, Any]]:
     for ci, code in zip(frame.diagnoses["claim_index"].tolist(), frame.diagnoses["code"].tolist(), strict=True):
         claims[ci]["diagnoses"].append(code)
     att = frame.attachments
-    for k in range(att["claim_index"].shape[0]):
-        claims[int(att["claim_index"][k])]["attachments"].append(
-            {"line_number": int(att["line_number"][k]), "report_type": att["report_type"][k],
-             "transmission": att["transmission"][k]}
+    for a in range(att["claim_index"].shape[0]):
+        claims[int(att["claim_index"][a])]["attachments"].append(
+            {"line_number": int(att["line_number"][a]), "report_type": att["report_type"][a],
+             "transmission": att["transmission"][a]}
         )
     return claims
 
 
 # ----------------------------------------------------------------------------------- helpers
 def _median(fn: Callable[[], Any], repeats: int) -> float:
-    times = []
+    return _medians(fn, repeats)[0]
+
+
+def _medians(fn: Callable[[], Any], repeats: int) -> tuple[float, float]:
+    """(median wall seconds, median CPU seconds of this process): on a shared machine the CPU time
+    is the figure to compare between runs, the wall time the one a user waits for."""
+    walls, cpus = [], []
     for _ in range(repeats):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         fn()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        walls.append(time.perf_counter() - started)
+        cpus.append(time.process_time() - cpu)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 def _jsonl_claims(n_claims: int, seed: int, path: Path) -> Path:
@@ -315,13 +327,25 @@ def _jsonl_claims(n_claims: int, seed: int, path: Path) -> Path:
     return path
 
 
+@contextlib.contextmanager
+def _parallel_for_any_size() -> Iterator[None]:
+    import features.commands as commands
+
+    saved = commands.PARALLEL_MIN_BYTES
+    commands.PARALLEL_MIN_BYTES = 0
+    try:
+        yield
+    finally:
+        commands.PARALLEL_MIN_BYTES = saved
+
+
 def main() -> dict[str, Any]:
     ci = os.environ.get("CI", "").lower() == "true"
     n_lines = 50_000 if ci else 1_000_000
     n_json_claims = 5_000 if ci else 200_000
     n_loop_lines = 10_000 if ci else 100_000
 
-    from features.commands import check
+    from features.commands import WORKERS_ENV, check
     from features.rules.engine import default_policies, default_reference, evaluate
     from features.transformer import ClaimFeaturizer
 
@@ -331,8 +355,8 @@ def main() -> dict[str, Any]:
     featurizer = ClaimFeaturizer().fit(frame, y)
     featurizer.transform_with_rules(frame.take(np.arange(min(1000, frame.n_claims))))  # warm caches
 
-    rules_s = _median(lambda: evaluate(frame, policies=policies, reference=reference), REPEATS)
-    both_s = _median(lambda: featurizer.transform_with_rules(frame), REPEATS)
+    rules_s, rules_cpu = _medians(lambda: evaluate(frame, policies=policies, reference=reference), REPEATS)
+    both_s, both_cpu = _medians(lambda: featurizer.transform_with_rules(frame), REPEATS)
 
     # naive loop on a subset, equality checked on a sample
     n_sub = int(np.searchsorted(np.cumsum(np.bincount(frame.lines["claim_index"])), n_loop_lines)) + 1
@@ -358,20 +382,38 @@ def main() -> dict[str, Any]:
                 for line in fh:
                     orjson.loads(line)
 
-        parse_s = _median(parse_only, REPEATS)
-        check_s = _median(lambda: check(input_path=jsonl, output_path=out), REPEATS)
-        n_checked = sum(1 for _ in out.open("rb"))
+        parse_s, parse_cpu = _medians(parse_only, REPEATS)
+        check_runs: dict[int, tuple[float, float]] = {}
+        outputs: dict[int, bytes] = {}
+        saved = os.environ.get(WORKERS_ENV)
+        try:
+            for workers in (1, 2):  # forced, whatever the file size: the figures are about the workers
+                os.environ[WORKERS_ENV] = str(workers)
+                with _parallel_for_any_size():
+                    check_runs[workers] = _medians(lambda: check(input_path=jsonl, output_path=out), REPEATS)
+                outputs[workers] = out.read_bytes()
+        finally:
+            if saved is None:
+                os.environ.pop(WORKERS_ENV, None)
+            else:
+                os.environ[WORKERS_ENV] = saved
+        assert outputs[1] == outputs[2], "check wrote different output with 2 workers"
+        n_checked = outputs[1].count(b"\n")
+        check_s, check_cpu = check_runs[1]
+        check2_s = check_runs[2][0]
 
     # one claim through rules + features
     one = frame.take([3])
     for _ in range(200):
         featurizer.transform_with_rules(one)
-    samples = []
+    samples, cpu_samples = [], []
     for _ in range(2000 if not ci else 500):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter_ns(), time.thread_time_ns()
         featurizer.transform_with_rules(one)
-        samples.append(time.perf_counter() - started)
-    p50, p99 = np.percentile(samples, [50, 99]) * 1e6
+        cpu_samples.append(time.thread_time_ns() - cpu)
+        samples.append(time.perf_counter_ns() - started)
+    p50, p99 = np.percentile(samples, [50, 99]) / 1e3
+    cpu_p50, cpu_p99 = np.percentile(cpu_samples, [50, 99]) / 1e3
 
     lines_loop = sub.n_lines
     results = {
@@ -379,7 +421,9 @@ def main() -> dict[str, Any]:
         "claims": frame.n_claims,
         "features": featurizer.n_features_out_,
         "rules_lines_per_s": round(frame.n_lines / rules_s),
+        "rules_lines_per_cpu_s": round(frame.n_lines / rules_cpu),
         "rules_features_lines_per_s": round(frame.n_lines / both_s),
+        "rules_features_lines_per_cpu_s": round(frame.n_lines / both_cpu),
         "rules_features_s": round(both_s, 3),
         "naive_loop_lines": lines_loop,
         "naive_loop_lines_per_s": round(lines_loop / loop_s),
@@ -387,10 +431,16 @@ def main() -> dict[str, Any]:
         "naive_equal_on_sample": len(list(sample)),
         "check_claims": n_checked,
         "check_s": round(check_s, 3),
+        "check_2_workers_s": round(check2_s, 3),
         "orjson_parse_s": round(parse_s, 3),
         "check_vs_parse_ratio": round(check_s / parse_s, 2),
+        "check_2_workers_vs_parse_ratio": round(check2_s / parse_s, 2),
+        "check_cpu_vs_parse_cpu_ratio": round(check_cpu / parse_cpu, 2),  # 1 process: both on one core
         "single_claim_us_p50": round(float(p50), 1),
         "single_claim_us_p99": round(float(p99), 1),
+        "single_claim_cpu_us_p50": round(float(cpu_p50), 1),
+        "single_claim_cpu_us_p99": round(float(cpu_p99), 1),
+        "load_average_1m": round(os.getloadavg()[0], 2),
         "repeats": REPEATS,
     }
     width = max(len(k) for k in results)

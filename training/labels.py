@@ -158,7 +158,7 @@ def label_claims(rows: pd.DataFrame) -> ClaimLabels:
     denied = any_of(outcome == "denied") | claim_denied
     status_out = np.where(excluded, "excluded", np.where(denied, "denied", "paid")).astype(object)
     table = pd.DataFrame(
-        {"status": pd.Series(status_out, dtype=object, index=ids), "claim_denied": pd.Series(claim_denied, index=ids)},
+        {"status": status_out, "claim_denied": claim_denied},
         index=pd.Index(ids, dtype=object, name="claim_id"),
     )
     return ClaimLabels(
