@@ -184,80 +184,184 @@ class ClaimFrame:
         )
 
 
-def from_claims(claims: Sequence[Claim]) -> ClaimFrame:
-    """Validated claims -> columns. Used for the API, X12 input and small inputs; large JSONL files
-    take the Arrow path in ``claims.jsonl`` that never materialises ``Claim`` objects."""
-    lines: dict[str, list[Any]] = {name: [] for name in LINE_COLUMNS}
-    dx: dict[str, list[Any]] = {name: [] for name in DIAGNOSIS_COLUMNS}
-    att: dict[str, list[Any]] = {name: [] for name in ATTACHMENT_COLUMNS}
-    for index, claim in enumerate(claims):
-        claim_values = (
-            index,
-            claim.claim_id,
-            claim.claim_type,
-            claim.frequency_code,
-            claim.payer.id,
-            claim.payer.name,
-            claim.payer.type,
-            claim.billing_provider_npi,
-            claim.place_of_service,
-            claim.type_of_bill,
-            claim.total_charge,
-            claim.prior_authorization,
-            claim.note,
-            claim.submission_date,
-            len(claim.lines),
-            len(claim.diagnosis_codes),
-        )
-        for line in claim.lines:
-            for name, value in zip(_CLAIM_LINE_FIELDS, claim_values, strict=True):
-                lines[name].append(value)
-            pointers = line.diagnosis_pointers
-            drug = line.drug
-            lines["line_number"].append(line.line_number)
-            lines["procedure_code"].append(line.procedure_code)
-            lines["modifiers"].append("|".join(line.modifiers))
-            lines["description"].append(line.description)
-            lines["charge"].append(line.charge)
-            lines["units"].append(line.units)
-            lines["unit_basis"].append(line.unit_basis)
-            lines["service_date"].append(line.service_date)
-            lines["pointer_count"].append(len(pointers))
-            lines["pointer_min"].append(min(pointers) if pointers else 0)
-            lines["pointer_max"].append(max(pointers) if pointers else 0)
-            lines["revenue_code"].append(line.revenue_code)
-            lines["line_prior_authorization"].append(line.prior_authorization)
-            lines["line_note"].append(line.note)
-            lines["line_control_number"].append(line.line_control_number)
-            lines["has_drug"].append(drug is not None)
-            lines["ndc"].append(drug.ndc if drug else None)
-            lines["drug_quantity"].append(drug.quantity if drug else None)
-            lines["drug_unit"].append(drug.unit if drug else None)
-            lines["prescription_number"].append(drug.prescription_number if drug else None)
-            lines["link_sequence"].append(drug.link_sequence if drug else None)
-        for position, code in enumerate(claim.diagnosis_codes, start=1):
-            dx["claim_index"].append(index)
-            dx["position"].append(position)
-            dx["code"].append(code)
-        for attachment in claim.attachments:
-            att["claim_index"].append(index)
-            att["line_number"].append(attachment.line_number if attachment.line_number is not None else -1)
-            att["report_type"].append(attachment.report_type)
-            att["transmission"].append(attachment.transmission)
-            att["control_number"].append(attachment.control_number)
-    claim_ids = np.empty(len(claims), dtype=object)
-    claim_ids[:] = [c.claim_id for c in claims]
-    return ClaimFrame(
-        lines=as_columns(lines, LINE_COLUMNS),
-        diagnoses=as_columns(dx, DIAGNOSIS_COLUMNS),
-        attachments=as_columns(att, ATTACHMENT_COLUMNS),
-        n_claims=len(claims),
-        claim_ids=claim_ids,
+_EPOCH_ORDINAL = 719_163  # date(1970, 1, 1).toordinal(): datetime64[D] counts days from it
+_NAT = np.datetime64("NaT", "D").astype(np.int64)
+
+
+def _dates(values: Sequence[Any]) -> np.ndarray:
+    """``datetime.date | None`` -> ``datetime64[D]`` via day ordinals: several times cheaper than
+    letting NumPy parse date objects one by one."""
+    days = [_NAT if v is None else v.toordinal() - _EPOCH_ORDINAL for v in values]
+    return np.array(days, dtype=np.int64).view("datetime64[D]")
+
+
+def _objects(values: Sequence[Any]) -> np.ndarray:
+    column = np.empty(len(values), dtype=object)
+    column[:] = values
+    return column
+
+
+def _line_row(line: Any) -> tuple[Any, ...]:
+    """One line's values in ``_LINE_FIELDS`` order."""
+    pointers = line.diagnosis_pointers
+    drug = line.drug
+    if drug is None:
+        drug_values: tuple[Any, ...] = (False, None, None, None, None, None)
+    else:
+        drug_values = (True, drug.ndc, drug.quantity, drug.unit, drug.prescription_number, drug.link_sequence)
+    return (
+        line.line_number,
+        line.procedure_code,
+        "|".join(line.modifiers),
+        line.description,
+        line.charge,
+        line.units,
+        line.unit_basis,
+        line.service_date,
+        len(pointers),
+        min(pointers) if pointers else 0,
+        max(pointers) if pointers else 0,
+        line.revenue_code,
+        line.prior_authorization,
+        line.note,
+        line.line_control_number,
+        *drug_values,
     )
 
 
-_CLAIM_LINE_FIELDS = (
-    "claim_index",
+def _typed_block(columns: Sequence[Sequence[Any]], kind: str) -> np.ndarray:
+    """Several columns of one kind as one 2-D array (a row per column): one NumPy conversion per
+    kind instead of one per column, which is most of the cost for a single claim."""
+    if kind == "str":
+        block = np.empty((len(columns), len(columns[0])), dtype=object)
+        block[:] = columns
+        return block
+    if kind == "date":
+        days = [[_NAT if v is None else v.toordinal() - _EPOCH_ORDINAL for v in values] for values in columns]
+        return np.array(days, dtype=np.int64).view("datetime64[D]")
+    if kind == "float":
+        return np.array(columns, dtype=np.float64)  # None -> NaN
+    return np.array(columns, dtype=_NUMPY_DTYPE[kind])
+
+
+Groups = tuple[tuple[str, tuple[str, ...], tuple[int, ...]], ...]
+
+
+def _groups(names: Sequence[str], schema: Mapping[str, str]) -> Groups:
+    """(kind, names, positions) per dtype kind, in first-seen order."""
+    by_kind: dict[str, list[int]] = {}
+    for position, name in enumerate(names):
+        by_kind.setdefault(schema[name], []).append(position)
+    return tuple((kind, tuple(names[p] for p in ps), tuple(ps)) for kind, ps in by_kind.items())
+
+
+def _columns_by_kind(
+    groups: Groups, values: Sequence[Sequence[Any]], n_rows: int, repeat: np.ndarray | None = None
+) -> Columns:
+    """Columns (sequences of Python values, in ``groups`` positions) -> typed NumPy columns,
+    converted a kind at a time; ``repeat`` picks rows (claim values onto their lines)."""
+    out: Columns = {}
+    for kind, names, positions in groups:
+        if n_rows == 0:
+            block = np.empty((len(positions), 0), dtype=_NUMPY_DTYPE[kind])
+        else:
+            block = _typed_block([values[p] for p in positions], kind)
+        if repeat is not None:
+            block = block[:, repeat]
+        for row, name in enumerate(names):
+            out[name] = block[row]
+    return out
+
+
+def from_claims(claims: Sequence[Claim]) -> ClaimFrame:
+    """Validated claims -> columns. Used for the API, X12 input and small inputs; large JSONL files
+    take the Arrow path in ``claims.jsonl`` that never materialises ``Claim`` objects.
+
+    Row tuples are built per line and transposed once, columns are converted a dtype at a time, and
+    claim-level values are converted once per claim and repeated onto lines by index: one claim
+    costs tens of microseconds, which matters on the single-claim API path."""
+    n = len(claims)
+    if n == 0:
+        return ClaimFrame.empty()
+    claim_rows: list[tuple[Any, ...]] = []
+    line_rows: list[tuple[Any, ...]] = []
+    line_owner: list[int] = []
+    dx_owner: list[int] = []
+    dx_position: list[int] = []
+    dx_code: list[str] = []
+    att_rows: list[tuple[Any, ...]] = []
+    for index, claim in enumerate(claims):
+        payer = claim.payer
+        lines = claim.lines
+        codes = claim.diagnosis_codes
+        claim_rows.append(
+            (
+                claim.claim_id,
+                claim.claim_type,
+                claim.frequency_code,
+                payer.id,
+                payer.name,
+                payer.type,
+                claim.billing_provider_npi,
+                claim.place_of_service,
+                claim.type_of_bill,
+                claim.total_charge,
+                claim.prior_authorization,
+                claim.note,
+                claim.submission_date,
+                len(lines),
+                len(codes),
+            )
+        )
+        line_owner.extend([index] * len(lines))
+        line_rows.extend([_line_row(line) for line in lines])
+        if codes:
+            dx_owner.extend([index] * len(codes))
+            dx_position.extend(range(1, len(codes) + 1))
+            dx_code.extend(codes)
+        for attachment in claim.attachments:
+            att_rows.append(
+                (
+                    index,
+                    attachment.line_number if attachment.line_number is not None else -1,
+                    attachment.report_type,
+                    attachment.transmission,
+                    attachment.control_number,
+                )
+            )
+    owner = np.array(line_owner, dtype=np.int64)
+    n_lines = owner.shape[0]
+    # One claim of one line: the claim columns already have the lines' shape.
+    repeat = None if n == n_lines == 1 else owner
+    columns: Columns = {"claim_index": owner}
+    columns.update(_columns_by_kind(_CLAIM_GROUPS, list(zip(*claim_rows, strict=True)), n, repeat))
+    columns.update(
+        _columns_by_kind(
+            _LINE_GROUPS,
+            list(zip(*line_rows, strict=True)) if line_rows else [()] * len(_LINE_FIELDS),
+            n_lines,
+        )
+    )
+    lines_out = {name: columns[name] for name in LINE_COLUMNS}
+    attachments = _columns_by_kind(
+        _ATTACHMENT_GROUPS,
+        list(zip(*att_rows, strict=True)) if att_rows else [()] * len(ATTACHMENT_COLUMNS),
+        len(att_rows),
+    )
+    return ClaimFrame(
+        lines=lines_out,
+        diagnoses={
+            "claim_index": np.array(dx_owner, dtype=np.int64),
+            "position": np.array(dx_position, dtype=np.int64),
+            "code": _objects(dx_code),
+        },
+        attachments={name: attachments[name] for name in ATTACHMENT_COLUMNS},
+        n_claims=n,
+        claim_ids=_objects([row[0] for row in claim_rows]),
+    )
+
+
+_CLAIM_FIELDS = (
     "claim_id",
     "claim_type",
     "frequency_code",
@@ -274,4 +378,29 @@ _CLAIM_LINE_FIELDS = (
     "n_lines",
     "n_diagnoses",
 )
-
+_LINE_FIELDS = (
+    "line_number",
+    "procedure_code",
+    "modifiers",
+    "description",
+    "charge",
+    "units",
+    "unit_basis",
+    "service_date",
+    "pointer_count",
+    "pointer_min",
+    "pointer_max",
+    "revenue_code",
+    "line_prior_authorization",
+    "line_note",
+    "line_control_number",
+    "has_drug",
+    "ndc",
+    "drug_quantity",
+    "drug_unit",
+    "prescription_number",
+    "link_sequence",
+)
+_CLAIM_GROUPS = _groups(_CLAIM_FIELDS, LINE_COLUMNS)
+_LINE_GROUPS = _groups(_LINE_FIELDS, LINE_COLUMNS)
+_ATTACHMENT_GROUPS = _groups(tuple(ATTACHMENT_COLUMNS), ATTACHMENT_COLUMNS)

@@ -23,7 +23,7 @@ from serving.errors import ServingError, validation_details
 from serving.guards import RequestGuard
 from serving.logs import AccessLogMiddleware
 from serving.metrics import ServingMetrics
-from serving.model_store import ModelStore
+from serving.model_store import ModelStore, freeze_heap
 from serving.openapi import install_openapi
 from serving.responses import json_response
 from serving.routes import check, health, model, score
@@ -44,6 +44,7 @@ async def _watch_export(store: ModelStore, metrics: ServingMetrics, every: float
         try:
             if store.export_changed() and await asyncio.to_thread(store.try_load):
                 metrics.set_model(store.scorer.model_version)
+                freeze_heap()
         except Exception as exc:  # never let the watcher die
             logger.error("model watch failed", extra={"event": "model_watch_failed", "reason": type(exc).__name__})
 
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.store = store
         await asyncio.to_thread(store.try_load)
         metrics.set_model(store.scorer.model_version)
+        freeze_heap()
         watcher = None
         if settings.reload_poll_seconds > 0 and settings.model_source == "export":
             watcher = asyncio.create_task(_watch_export(store, metrics, settings.reload_poll_seconds))
@@ -74,6 +76,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        # FastAPI's native OpenTelemetry checks the global providers on every request; the app has
+        # its own Prometheus metrics and JSON access log, so it is opt-in (CLAIMRISK_OTEL=true).
+        telemetry={"tracing": settings.otel, "metrics": settings.otel, "logs": settings.otel},
     )
     app.state.settings = settings
     app.state.metrics = metrics

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     reload_poll_seconds: Annotated[float, Field(ge=0, le=86_400)] = 5.0
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     access_log: bool = True
+    # FastAPI's native OpenTelemetry (traces, metrics, logs to the global providers); off by default
+    # because checking for providers costs every request and Prometheus + JSON logs cover operations.
+    otel: bool = False
     # Overrides the model's stored operating point for every request that does not pass ?threshold=.
     threshold: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
 

@@ -1,5 +1,8 @@
 """Typed dependency aliases: routes declare what they need, tests override the providers.
 
+Providers are ``async def`` on purpose: FastAPI runs a plain ``def`` dependency in the thread
+pool, and three thread hand-offs per request cost more than scoring a claim.
+
 ``ScorerDep`` resolves the scorer once per request, so a model swapped in mid-request does not
 change the answer being computed; it raises 503 when no model is loaded.
 """
@@ -16,29 +19,33 @@ from serving.model_store import ModelStore
 from serving.scorer import Scorer
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_store(request: Request) -> ModelStore:
+def _store(request: Request) -> ModelStore:
     store: ModelStore = request.app.state.store
     return store
 
 
-def get_metrics(request: Request) -> ServingMetrics:
+async def get_store(request: Request) -> ModelStore:
+    return _store(request)
+
+
+async def get_metrics(request: Request) -> ServingMetrics:
     metrics: ServingMetrics = request.app.state.metrics
     return metrics
 
 
-def get_checker(request: Request) -> Scorer:
+async def get_checker(request: Request) -> Scorer:
     """The current scorer, with or without a model: enough for rules-only checks."""
-    return get_store(request).scorer
+    return _store(request).scorer
 
 
-def get_scorer(request: Request) -> Scorer:
+async def get_scorer(request: Request) -> Scorer:
     """The current scorer with a model; 503 (``ModelUnavailable``) when none is loaded."""
-    return get_store(request).require_model()
+    return _store(request).require_model()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

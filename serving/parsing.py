@@ -1,19 +1,30 @@
 """Request bodies -> validated claims, with PHI-free error reports.
 
-Bodies are validated straight from bytes (``Claim.model_validate_json``), which is faster than
-FastAPI's ``json.loads`` + validate and lets the API decide exactly what a 422 says. A batch is
-parsed once with orjson and each claim validated on its own, so one bad claim becomes one entry in
-``errors`` instead of failing the other 999.
+A single claim is validated straight from bytes (``Claim.model_validate_json``), which is faster
+than FastAPI's ``json.loads`` + validate and lets the API decide exactly what a 422 says.
+
+A batch goes to the columnar form without building a ``Claim`` per claim: pydantic validation plus
+``from_claims`` cost about 60 µs a claim, the floor of a batch. The claims are re-emitted as JSONL
+(orjson) and read by the Arrow reader of ``claims.jsonl``, which accepts exactly what
+``Claim.model_validate`` accepts, with the same values. Only the claims it rejects are validated
+one by one here, which keeps this module's wording of errors (every field, not just the first) and
+its integral-float leniency; so one bad claim becomes one entry in ``errors`` and never fails the
+others.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from claims.columnar import ClaimFrame, from_claims
 from claims.model import Claim
 from serving.errors import InvalidInput, PayloadTooLarge, validation_details
 
@@ -136,3 +147,76 @@ def _parse_batch_claim_by_claim(body: bytes, max_batch: int) -> ParsedBatch:
                 claim_id = None
             errors.append({"index": index, "claim_id": claim_id, "error": describe(_details(exc))})
     return ParsedBatch(claims, positions, errors)
+
+
+# RAM-backed when the host has it: the batch file lives for one request and holds claim content.
+_SCRATCH_DIR = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+
+
+@dataclass(frozen=True)
+class BatchFrame:
+    frame: ClaimFrame  # the valid claims, in submitted order
+    positions: np.ndarray  # int64: index in the submitted list of each claim of ``frame``
+    errors: list[dict[str, Any]]  # {"index", "claim_id", "error"}, by index
+
+
+def _batch_items(body: bytes, max_batch: int) -> list[Any]:
+    """The ``claims`` list of a batch body; 422/413 for a body that is not a batch at all."""
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise _batch_shape_error(f"Invalid JSON: {exc.msg} at position {exc.pos}", [], "json_invalid") from None
+    if not isinstance(data, dict):
+        raise _batch_shape_error('expected an object {"claims": [...]}', [], "model_type")
+    extra = [k for k in data if k != "claims"]
+    if extra:
+        raise _batch_shape_error("Extra inputs are not permitted", [extra[0]], "extra_forbidden")
+    raw = data.get("claims")
+    if not isinstance(raw, list):
+        raise _batch_shape_error("a list of claims is required", ["claims"], "list_type")
+    if not raw:
+        raise _batch_shape_error("at least one claim is required", ["claims"], "too_short")
+    if len(raw) > max_batch:
+        raise PayloadTooLarge(f"a batch holds at most {max_batch} claims, got {len(raw)}")
+    return raw
+
+
+def _read_as_jsonl(items: list[Any]) -> tuple[ClaimFrame, np.ndarray]:
+    """(frame of the items the Arrow reader accepts, their indices in ``items``)."""
+    from claims.jsonl import read_claims_jsonl
+
+    payload = b"\n".join([orjson.dumps(item) for item in items])
+    with tempfile.NamedTemporaryFile(dir=_SCRATCH_DIR, prefix="claimrisk-batch-", suffix=".jsonl") as scratch:
+        scratch.write(payload)
+        scratch.write(b"\n")
+        scratch.flush()
+        read = read_claims_jsonl(Path(scratch.name))
+    return read.frame, np.asarray(read.positions, dtype=np.int64) - 1  # line numbers are 1-based
+
+
+def parse_batch_frame(body: bytes, max_batch: int) -> BatchFrame:
+    """A batch body -> the columnar form of its valid claims, plus one error per invalid claim."""
+    items = _batch_items(body, max_batch)
+    frame, positions = _read_as_jsonl(items)
+    if positions.shape[0] == len(items):
+        return BatchFrame(frame, positions, [])
+    rejected = np.setdiff1d(np.arange(len(items)), positions)
+    rescued: list[Claim] = []
+    rescued_at: list[int] = []
+    errors: list[dict[str, Any]] = []
+    for index in rejected.tolist():
+        item = items[index]
+        try:
+            rescued.append(validate_claim(item))  # integral floats (69.0) are accepted here
+            rescued_at.append(index)
+        except ValidationError as exc:
+            claim_id = item.get("claim_id") if isinstance(item, dict) else None
+            if not isinstance(claim_id, str) or not 1 <= len(claim_id) <= 38:
+                claim_id = None
+            errors.append({"index": index, "claim_id": claim_id, "error": describe(_details(exc))})
+    if rescued:
+        frame = ClaimFrame.concat([frame, from_claims(rescued)])
+        positions = np.concatenate([positions, np.asarray(rescued_at, dtype=np.int64)])
+        order = np.argsort(positions, kind="stable")
+        frame, positions = frame.take(order), positions[order]
+    return BatchFrame(frame, positions, errors)

@@ -27,7 +27,7 @@ from training.split import time_split
 EXIT_OK, EXIT_REJECTED = 0, 1
 # Comparison of the slower candidates on at most this many (most recent) fit rows; the winner is
 # then refitted on the whole fit slice. Keeps the 1M-claim run inside its time budget.
-COMPARE_ROWS = int(os.environ.get("CLAIMRISK_COMPARE_ROWS", "300000"))
+COMPARE_ROWS = int(os.environ.get("CLAIMRISK_COMPARE_ROWS", "100000"))
 FEATURIZE_CHUNK = 250_000
 MIN_CLAIMS = 200
 

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from serving.deps import MetricsDep, ScorerDep, SettingsDep, StoreDep
+from serving.model_store import freeze_heap
 from serving.responses import json_response
 from serving.schemas import MODEL_RESPONSES, ModelInfo, ReloadResult
 
@@ -49,6 +50,7 @@ async def reload_model(request: Request, store: StoreDep, metrics: MetricsDep) -
     previous = store.scorer.model_version
     scorer = await asyncio.to_thread(store.load)
     metrics.set_model(scorer.model_version)
+    freeze_heap()
     request.state.model_version = scorer.model_version
     return json_response(
         {

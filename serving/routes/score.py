@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from claims.columnar import from_claims
 from serving.deps import MetricsDep, ScorerDep, SettingsDep
 from serving.openapi import batch_body, claim_body
-from serving.parsing import parse_batch, parse_claim
+from serving.parsing import parse_batch_frame, parse_claim
 from serving.responses import json_response
 from serving.schemas import MODEL_RESPONSES, BatchResult, ScoreResult
 
@@ -52,17 +52,17 @@ async def score(
 async def score_batch(
     request: Request, scorer: ScorerDep, settings: SettingsDep, metrics: MetricsDep, threshold: ThresholdQuery = None
 ) -> Response:
-    parsed = parse_batch(await request.body(), settings.max_batch)
+    parsed = parse_batch_frame(await request.body(), settings.max_batch)
     threshold = threshold if threshold is not None else settings.threshold
     results: list[dict[str, object]] = []
-    if parsed.claims:
-        arrays = scorer.score_arrays(from_claims(parsed.claims), threshold, with_fixes=True)
+    if parsed.frame.n_claims:
+        arrays = scorer.score_arrays(parsed.frame, threshold, with_fixes=True)
         metrics.observe_risks(arrays.risk, arrays.review)
         results = scorer.answers(arrays)
     else:
         scorer.resolve_threshold(threshold)  # same errors as a non-empty batch would give
     state = request.state
     state.model_version = scorer.model_version
-    state.n_claims = len(parsed.claims)
+    state.n_claims = parsed.frame.n_claims
     state.n_errors = len(parsed.errors)
     return json_response({"results": results, "errors": parsed.errors})
