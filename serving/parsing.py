@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 import orjson
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
 from claims.columnar import ClaimFrame, from_claims
 from claims.model import Claim
@@ -86,67 +86,8 @@ def describe(details: list[dict[str, Any]]) -> str:
     return "; ".join(parts)
 
 
-@dataclass(frozen=True)
-class ParsedBatch:
-    claims: list[Claim]
-    positions: list[int]  # index in the submitted list of each valid claim
-    errors: list[dict[str, Any]]  # {"index", "claim_id", "error"}
-
-
 def _batch_shape_error(msg: str, loc: list[str | int], kind: str) -> InvalidInput:
     return InvalidInput("the batch is invalid", [{"loc": loc, "msg": msg, "type": kind}])
-
-
-class _ValidBatch(BaseModel):
-    """The whole batch in one Rust-side validation: the fast path when every claim is valid."""
-
-    model_config = ConfigDict(extra="forbid")
-    claims: list[Claim]
-
-
-def parse_batch(body: bytes, max_batch: int) -> ParsedBatch:
-    """Validate the whole body at once; only when that fails, claim by claim (to isolate bad ones)."""
-    try:
-        claims = _ValidBatch.model_validate_json(body).claims
-    except ValidationError:
-        return _parse_batch_claim_by_claim(body, max_batch)
-    if len(claims) > max_batch:
-        raise PayloadTooLarge(f"a batch holds at most {max_batch} claims, got {len(claims)}")
-    if not claims:
-        raise _batch_shape_error("at least one claim is required", ["claims"], "too_short")
-    return ParsedBatch(claims, list(range(len(claims))), [])
-
-
-def _parse_batch_claim_by_claim(body: bytes, max_batch: int) -> ParsedBatch:
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise _batch_shape_error(f"Invalid JSON: {exc.msg} at position {exc.pos}", [], "json_invalid") from None
-    if not isinstance(data, dict):
-        raise _batch_shape_error('expected an object {"claims": [...]}', [], "model_type")
-    extra = [k for k in data if k != "claims"]
-    if extra:
-        raise _batch_shape_error("Extra inputs are not permitted", [extra[0]], "extra_forbidden")
-    raw = data.get("claims")
-    if not isinstance(raw, list):
-        raise _batch_shape_error("a list of claims is required", ["claims"], "list_type")
-    if not raw:
-        raise _batch_shape_error("at least one claim is required", ["claims"], "too_short")
-    if len(raw) > max_batch:
-        raise PayloadTooLarge(f"a batch holds at most {max_batch} claims, got {len(raw)}")
-    claims: list[Claim] = []
-    positions: list[int] = []
-    errors: list[dict[str, Any]] = []
-    for index, item in enumerate(raw):
-        try:
-            claims.append(validate_claim(item))
-            positions.append(index)
-        except ValidationError as exc:
-            claim_id = item.get("claim_id") if isinstance(item, dict) else None
-            if not isinstance(claim_id, str) or not 1 <= len(claim_id) <= 38:
-                claim_id = None
-            errors.append({"index": index, "claim_id": claim_id, "error": describe(_details(exc))})
-    return ParsedBatch(claims, positions, errors)
 
 
 # RAM-backed when the host has it: the batch file lives for one request and holds claim content.

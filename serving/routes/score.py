@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import re
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
+from pydantic import BeforeValidator
 
 from claims.columnar import from_claims
 from serving.deps import MetricsDep, ScorerDep, SettingsDep
@@ -15,9 +17,21 @@ from serving.schemas import MODEL_RESPONSES, BatchResult, ScoreResult
 
 router = APIRouter(prefix="/v1", tags=["claims"])
 
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")
+
+
+def _json_number(value: Any) -> Any:
+    """Only a JSON number literal: lax float parsing would take ``"\\v1"`` or ``" 1"`` as 1.0, which
+    the OpenAPI document (type: number) says is invalid."""
+    if isinstance(value, str) and not _JSON_NUMBER.fullmatch(value):
+        raise ValueError("expected a number")
+    return value
+
+
 ThresholdQuery = Annotated[
     float | None,
     Query(ge=0.0, le=1.0, description="override the model's operating point for this request"),
+    BeforeValidator(_json_number),
 ]
 
 
