@@ -79,33 +79,12 @@ def read_truth(path: Path, claim_ids: np.ndarray) -> np.ndarray:
     return truth.reindex(claim_ids).to_numpy(dtype=np.float64)
 
 
-def example_claims(claims_path: Path, n: int = 2) -> list[str]:
-    """A few claims as contract JSON, for the MLflow input example and signature."""
+def example_claims() -> list[str]:
+    """The MLflow input example: invented claims, never rows of the analyst's history (PHI)."""
+    from claims.examples import EXAMPLE_CLAIMS
     from claims.model import Claim
-    from claims.sources import FileFormat, input_files, sniff_format
 
-    found: list[str] = []
-    for file in input_files(claims_path):
-        if sniff_format(file) is FileFormat.X12:
-            from edi.claims837 import iter_837
-
-            for item in iter_837(file):
-                if isinstance(item, Claim):
-                    found.append(item.model_dump_json())
-                if len(found) >= n:
-                    return found
-            continue
-        with file.open("rb") as handle:
-            for raw in handle:
-                if not raw.strip():
-                    continue
-                try:
-                    found.append(Claim.model_validate_json(raw).model_dump_json())
-                except ValueError:
-                    continue
-                if len(found) >= n:
-                    return found
-    return found
+    return [Claim.model_validate(claim).model_dump_json() for claim in EXAMPLE_CLAIMS]
 
 
 def train(

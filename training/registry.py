@@ -160,7 +160,7 @@ def register_and_promote(
 
         model_path = folder / "claimrisk.joblib"
         joblib.dump(model, model_path, compress=3)
-        examples = example_claims(claims_path)
+        examples = example_claims()
         example_df = pd.DataFrame({INPUT_COLUMN: examples})
         signature = mlflow.models.infer_signature(
             example_df, score_claims_json(model, examples), params={"threshold": float(model.threshold)}
