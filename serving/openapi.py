@@ -14,8 +14,8 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
 
+from claims.examples import EXAMPLE_CLAIM
 from claims.model import MAX_MONEY, Claim
-from serving.schemas import EXAMPLE_CLAIM
 
 REF = "#/components/schemas/{model}"
 

@@ -10,36 +10,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-EXAMPLE_CLAIM: dict[str, Any] = {
-    "claim_id": "PCN20260115A",
-    "claim_type": "professional",
-    "frequency_code": "1",
-    "payer": {"id": "EXHP1", "name": "EXAMPLE HEALTH PLAN", "type": "commercial"},
-    "billing_provider_npi": "1234567893",
-    "place_of_service": "11",
-    "total_charge": 1250.00,
-    "diagnosis_codes": ["M06.9", "Z79.899"],
-    "prior_authorization": "PA778899",
-    "attachments": [{"report_type": "OZ", "transmission": "FX", "control_number": "INV20260110A", "line_number": 1}],
-    "submission_date": "2026-01-15",
-    "lines": [
-        {
-            "line_number": 1,
-            "procedure_code": "J3490",
-            "modifiers": [],
-            "description": "EXAMPLEMAB 100MG IV",
-            "charge": 1250.00,
-            "units": 1,
-            "unit_basis": "UN",
-            "service_date": "2026-01-10",
-            "diagnosis_pointers": [1, 2],
-            "note": "EXAMPLEMAB 100MG/10ML VIAL 200MG IV GIVEN",
-            "line_control_number": "L1",
-            "drug": {"ndc": "99999-0123-01", "quantity": 20, "unit": "ML"},
-        }
-    ],
-}
-
 _EXAMPLE_RULE: dict[str, Any] = {
     "id": "SPECIFIC_CODE_EXISTS",
     "line_number": 1,

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from claims.examples import EXAMPLE_CLAIM
 from serving.app import create_app
 from serving.config import Settings
-from serving.schemas import EXAMPLE_CLAIM
 
 API_KEY = "test-key-0123456789"
 
