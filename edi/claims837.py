@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from claims.errors import RecordError
 from claims.model import Claim
+from edi.envelope import EnvelopeState
 from edi.segments import Segment, SegmentReader, split_composite
 
 PAYER_TYPE_BY_SBR09: dict[str, str] = {
@@ -86,22 +87,20 @@ def _validation_reason(exc: ValidationError) -> str:
     return "invalid claim: " + "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
 
 
-class _Reader837:
+class _Reader837(EnvelopeState):
     """State of one pass over an 837 file; ``run`` yields claims and errors in file order."""
 
+    claim_segment = "CLM"
+
     def __init__(self, source: str, component: str) -> None:
-        self.source = source
+        super().__init__(source)
         self.component = component
         self.version = ""  # GS08, replaced by ST03 when present
-        self.in_transaction = False
-        self.tx_position = 0
         self.tx_count = 0
         self.tx_control = ""
         self.submission_date: str | None = None
         self.saw_isa = False
-        self.open_interchange = False
         self._reset_hierarchy()
-        self.claim: dict[str, Any] | None = None
 
     def _reset_hierarchy(self) -> None:
         self.hl_level = ""
@@ -416,7 +415,7 @@ class _Reader837:
                     self.payer_type = PAYER_TYPE_BY_SBR09.get(_element(seg, 9), "other")
             elif tag == "ST":
                 if self.in_transaction:
-                    yield self._unclosed(pos, "ST")
+                    yield self.unclosed(pos, "ST")
                 self.in_transaction = True
                 self.tx_position = pos
                 self.tx_count = 1
@@ -445,12 +444,12 @@ class _Reader837:
                     yield RecordError(source, f"segment {pos} (SE)", "SE02 does not match ST02")
             elif tag == "GS":
                 if self.in_transaction:
-                    yield self._unclosed(pos, "GS")
+                    yield self.unclosed(pos, "GS")
                     self.in_transaction = False
                 self.version = _element(seg, 8)
             elif tag in ("GE", "IEA"):
                 if self.in_transaction:
-                    yield self._unclosed(pos, tag)
+                    yield self.unclosed(pos, tag)
                     self.in_transaction = False
                 if tag == "IEA":
                     self.open_interchange = False
@@ -459,25 +458,7 @@ class _Reader837:
                 self.open_interchange = True
             elif tag not in KNOWN_837_SEGMENTS:
                 yield RecordError(source, f"segment {pos} ({tag[:8]})", "unknown segment")
-        if self.claim is not None:
-            claim_id = self.claim["claim_id"] or None
-            self.claim = None
-            yield RecordError(
-                source, f"segment {self.claim_position} (CLM)",
-                f"file ends at segment {last_pos} before the claim's transaction is closed (no SE): "
-                "the claim may be incomplete",
-                claim_id,
-            )
-        elif self.in_transaction:
-            yield RecordError(source, f"segment {last_pos}", "file ends inside a transaction (no SE)")
-        elif self.open_interchange:
-            yield RecordError(source, f"segment {last_pos}", "file ends without IEA: it may be truncated")
-
-    def _unclosed(self, pos: int, tag: str) -> RecordError:
-        return RecordError(
-            self.source, f"segment {pos} ({tag})",
-            f"transaction started at segment {self.tx_position} has no SE",
-        )
+        yield from self.end_of_file(last_pos)
 
 
 _CLAIM_ENDERS = frozenset({"CLM", "HL", "SE", "ST", "GE", "GS", "IEA", "ISA"})

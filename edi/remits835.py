@@ -20,6 +20,7 @@ from typing import Any
 
 from claims.errors import RecordError
 from claims.model import MAX_MONEY
+from edi.envelope import EnvelopeState
 from edi.segments import Segment, SegmentReader, split_composite
 
 # CARCs that are contractual or patient-share style adjustments, never a denial of payment:
@@ -169,19 +170,18 @@ def _row_problem(row: dict[str, Any]) -> str | None:
     return None
 
 
-class _Reader835:
+class _Reader835(EnvelopeState):
+    """State of one pass over an 835 file; ``run`` yields remittance rows and errors in file order."""
+
+    claim_segment = "CLP"
     def __init__(self, source: str, component: str) -> None:
-        self.source = source
+        super().__init__(source)
         self.component = component
-        self.in_transaction = False
-        self.tx_position = 0
         self.tx_count = 0
         self.tx_control = ""
-        self.open_interchange = False
         self.paid_date: str | None = None
         self.payer_id: str | None = None
         self.sequence = 0
-        self.claim: dict[str, Any] | None = None
 
     def _open_claim(self, pos: int, seg: Segment) -> None:
         self.sequence += 1
@@ -341,7 +341,7 @@ class _Reader835:
                     self.payer_id = _element(seg, 4) or _element(seg, 2) or None
             elif tag == "ST":
                 if self.in_transaction:
-                    yield self._unclosed(pos, "ST")
+                    yield self.unclosed(pos, "ST")
                 self.in_transaction = True
                 self.tx_position = pos
                 self.tx_count = 1
@@ -363,7 +363,7 @@ class _Reader835:
                     )
             elif tag in ("GS", "GE", "IEA"):
                 if self.in_transaction:
-                    yield self._unclosed(pos, tag)
+                    yield self.unclosed(pos, tag)
                     self.in_transaction = False
                 if tag == "IEA":
                     self.open_interchange = False
@@ -371,25 +371,7 @@ class _Reader835:
                 self.open_interchange = True
             elif tag not in KNOWN_835_SEGMENTS:
                 yield RecordError(source, f"segment {pos} ({tag[:8]})", "unknown segment")
-        if self.claim is not None:
-            claim_id = self.claim["claim_id"] or None
-            self.claim = None
-            yield RecordError(
-                source, f"segment {self.claim_position} (CLP)",
-                f"file ends at segment {last_pos} before the claim's transaction is closed (no SE): "
-                "the claim may be incomplete",
-                claim_id,
-            )
-        elif self.in_transaction:
-            yield RecordError(source, f"segment {last_pos}", "file ends inside a transaction (no SE)")
-        elif self.open_interchange:
-            yield RecordError(source, f"segment {last_pos}", "file ends without IEA: it may be truncated")
-
-    def _unclosed(self, pos: int, tag: str) -> RecordError:
-        return RecordError(
-            self.source, f"segment {pos} ({tag})",
-            f"transaction started at segment {self.tx_position} has no SE",
-        )
+        yield from self.end_of_file(last_pos)
 
 
 # Segments that belong to a claim (2100/2110); anything else known ends it (LX, PLB, SE, CLP ...).
