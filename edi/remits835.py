@@ -174,6 +174,7 @@ class _Reader835(EnvelopeState):
     """State of one pass over an 835 file; ``run`` yields remittance rows and errors in file order."""
 
     claim_segment = "CLP"
+
     def __init__(self, source: str, component: str) -> None:
         super().__init__(source)
         self.component = component
