@@ -39,6 +39,21 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return np.asarray(1.0 / (1.0 + np.exp(-x)))
 
 
+_HERMITE_NODES, _HERMITE_WEIGHTS = np.polynomial.hermite.hermgauss(24)
+
+
+def _expected_sigmoid(logit: np.ndarray, sd: float) -> np.ndarray:
+    """E[sigmoid(logit + Z)] for Z ~ N(0, sd²), by Gauss-Hermite quadrature.
+
+    A line's review outcome varies with things nobody outside the payer sees. Drawing Z and then
+    the denial gives a line exactly this marginal probability, so the hazard is drawn from it
+    directly: the realised labels are the same in distribution, and ``p_deny`` stays the best any
+    model that sees the claim could know, instead of an oracle that also knows each line's Z.
+    """
+    z = np.sqrt(2.0) * sd * _HERMITE_NODES
+    return np.asarray(_sigmoid(logit[:, None] + z[None, :]) @ _HERMITE_WEIGHTS / np.sqrt(np.pi))
+
+
 def adjudicate(world: World, batch: ClaimBatch, rng: np.random.Generator) -> Adjudication:
     pay = world.payers
     n, n_lines = batch.n, batch.line_claim.size
@@ -66,12 +81,11 @@ def adjudicate(world: World, batch: ClaimBatch, rng: np.random.Generator) -> Adj
     base = np.where(after_l, pay.base_logit_after[payer_l], pay.base_logit[payer_l])
     klass = batch.claim_class[batch.line_claim]
     charge_term = CHARGE_EFFECT * np.log(batch.charge_cents / 50_000.0)
-    logit = base + world.class_effect[klass] + charge_term + rng.normal(0.0, LINE_NOISE_SD, n_lines)
-    logit = logit + np.where(batch.is_admin, ADMIN_LINE_SHIFT, 0.0)
+    logit = base + world.class_effect[klass] + charge_term + np.where(batch.is_admin, ADMIN_LINE_SHIFT, 0.0)
     claims.append(batch.line_claim)
     lines.append(all_lines)
     causes.append(np.full(n_lines, CAUSE_INDEX["medical_necessity"]))
-    probs.append(_sigmoid(logit))
+    probs.append(_expected_sigmoid(logit, LINE_NOISE_SD))
     # records requested from providers the payer distrusts (drug lines)
     drug_rows = all_lines[~batch.is_admin]
     claims.append(batch.line_claim[drug_rows])
