@@ -54,8 +54,8 @@ def test_clearing_any_rule_never_raises_risk(trained, training_data) -> None:  #
 
 def test_trained_model_beats_the_rule_count_and_is_calibrated(trained) -> None:  # type: ignore[no-untyped-def]
     model, rules = trained.holdout["model"], trained.holdout["rule_count"]
-    assert model["roc_auc"] > rules["roc_auc"] + 0.01  # 580 holdout claims; +0.11 at 200k (benchmark)
-    # 580 holdout claims and a calibrator fitted on 350: ECE is noisy here; the benchmark checks 0.02 at scale
+    assert model["roc_auc"] > rules["roc_auc"] + 0.01  # ~1,900 holdout claims; +0.06 at 200k (benchmark)
+    # a small holdout and calibrator: ECE is noisy here; the benchmark checks 0.02 at scale
     assert model["ece"] < 0.10
     assert trained.chosen in ("lightgbm", "hist_gradient_boosting")
     assert trained.model.metadata["estimator"] == trained.chosen
