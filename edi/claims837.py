@@ -21,7 +21,11 @@ from pydantic import ValidationError
 from claims.errors import RecordError
 from claims.model import Claim
 from edi.envelope import EnvelopeState
+from edi.segments import BadSegment as _BadSegment
 from edi.segments import Segment, SegmentReader, split_composite
+from edi.segments import element as _element
+from edi.segments import iso_date as _date
+from edi.segments import number as _number
 
 PAYER_TYPE_BY_SBR09: dict[str, str] = {
     "MA": "medicare",
@@ -49,32 +53,6 @@ KNOWN_837_SEGMENTS = frozenset(
 # Sections of a claim: which loop the last segment opened, so that a REF or DTP is read only where
 # it means what the contract says (a 2330B REF*G1 is the other payer's authorization, not ours).
 _HEADER, _HEADER_OTHER, _LINE, _DRUG, _LINE_OTHER = range(5)
-
-
-class _BadSegment(Exception):
-    """A segment of the current claim that cannot be read; carries the reason for the RecordError."""
-
-
-def _date(value: str) -> str:
-    """CCYYMMDD (or the first date of an RD8 range) as ISO; other text is left for the model to reject."""
-    first = value[:8]
-    if len(first) == 8 and first.isdigit():
-        return f"{first[:4]}-{first[4:6]}-{first[6:8]}"
-    return value
-
-
-def _element(seg: Segment, index: int) -> str:
-    return seg[index] if len(seg) > index else ""
-
-
-def _number(seg: Segment, index: int, name: str) -> float | None:
-    text = seg[index].strip() if len(seg) > index else ""
-    if not text:
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        raise _BadSegment(f"{seg[0]}{index:02d} ({name}) is not a number") from None
 
 
 def _validation_reason(exc: ValidationError) -> str:

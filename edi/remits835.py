@@ -21,7 +21,11 @@ from typing import Any
 from claims.errors import RecordError
 from claims.model import MAX_MONEY
 from edi.envelope import EnvelopeState
+from edi.segments import BadSegment as _BadSegment
 from edi.segments import Segment, SegmentReader, split_composite
+from edi.segments import element as _element
+from edi.segments import iso_date as _date
+from edi.segments import number as _number
 
 # CARCs that are contractual or patient-share style adjustments, never a denial of payment:
 # fee schedule (45, legacy 42), sequestration (253), prior payer (23), processed in excess of
@@ -95,17 +99,6 @@ def classify_outcome(
     return "paid"
 
 
-class _BadSegment(Exception):
-    pass
-
-
-def _date(value: str) -> str:
-    first = value[:8]
-    if len(first) == 8 and first.isdigit():
-        return f"{first[:4]}-{first[4:6]}-{first[6:8]}"
-    return value
-
-
 def _valid_date(value: str) -> str | None:
     """An ISO date for the paid-date extension, or None: a bad BPR16 must not cost the claims."""
     iso = _date(value)
@@ -114,20 +107,6 @@ def _valid_date(value: str) -> str | None:
     except ValueError:
         return None
     return iso
-
-
-def _element(seg: Segment, index: int) -> str:
-    return seg[index] if len(seg) > index else ""
-
-
-def _number(seg: Segment, index: int, name: str) -> float | None:
-    text = seg[index].strip() if len(seg) > index else ""
-    if not text:
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        raise _BadSegment(f"{seg[0]}{index:02d} ({name}) is not a number") from None
 
 
 def _adjustments(seg: Segment, level: str) -> list[dict[str, Any]]:

@@ -167,3 +167,30 @@ def iter_segments(path: Path | str) -> Iterator[tuple[int, Segment]]:
     """All segments of a file with their positions; the file is closed when iteration ends."""
     with SegmentReader(path) as reader:
         yield from reader
+
+
+class BadSegment(Exception):
+    """A segment of the current claim that cannot be read; carries the reason for the RecordError."""
+
+
+def element(seg: Segment, index: int) -> str:
+    return seg[index] if len(seg) > index else ""
+
+
+def iso_date(value: str) -> str:
+    """CCYYMMDD (or the first date of an RD8 range) as ISO; other text is left for the model to reject."""
+    first = value[:8]
+    if len(first) == 8 and first.isdigit():
+        return f"{first[:4]}-{first[4:6]}-{first[6:8]}"
+    return value
+
+
+def number(seg: Segment, index: int, name: str) -> float | None:
+    """An X12 R-type element as a float; a non-number rejects the claim it belongs to."""
+    text = seg[index].strip() if len(seg) > index else ""
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise BadSegment(f"{seg[0]}{index:02d} ({name}) is not a number") from None
