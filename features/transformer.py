@@ -26,10 +26,11 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from claims.columnar import ClaimFrame
+from features import drug_context
 from features.payer_policy import PAYER_TYPES, PolicySet
 from features.rules import _arrays as A
 from features.rules.catalog import DEFAULT_NOC_CODES, RULE_CODE, RULES, is_admin_code
-from features.rules.engine import FiredRules, default_policies, default_reference, evaluate
+from features.rules.engine import FiredRules, _lookups, default_policies, default_reference, evaluate
 
 if TYPE_CHECKING:
     from reference.store import ReferenceData
@@ -81,6 +82,8 @@ class ClaimFeaturizer(TransformerMixin, BaseEstimator):
         max_payers: int = 30,
         max_places_of_service: int = 15,
         max_chapters: int = 22,
+        max_admin_codes: int = 12,
+        max_drug_codes: int = 60,
         min_category_count: int = 5,
         provider_smoothing: float = 20.0,
         n_folds: int = 5,
@@ -89,6 +92,8 @@ class ClaimFeaturizer(TransformerMixin, BaseEstimator):
         self.max_payers = max_payers
         self.max_places_of_service = max_places_of_service
         self.max_chapters = max_chapters
+        self.max_admin_codes = max_admin_codes
+        self.max_drug_codes = max_drug_codes
         self.min_category_count = min_category_count
         self.provider_smoothing = provider_smoothing
         self.n_folds = n_folds
@@ -97,6 +102,10 @@ class ClaimFeaturizer(TransformerMixin, BaseEstimator):
     # ------------------------------------------------------------------ fitting
     def fit(self, X: ClaimFrame, y: Any = None) -> ClaimFeaturizer:
         frame = _as_frame(X)
+        self._fit(frame, y, evaluate(frame, policies=default_policies(), reference=default_reference()))
+        return self
+
+    def _fit(self, frame: ClaimFrame, y: Any, fired: FiredRules) -> None:
         L = frame.lines
         n = frame.n_claims
         ci = L["claim_index"]
@@ -123,17 +132,27 @@ class ClaimFeaturizer(TransformerMixin, BaseEstimator):
         keep = [i for i, u in enumerate(uniques) if u is not None]
         self.provider_stats_ = {uniques[i]: (float(counts[i]), float(sums[i])) for i in keep}
         self.provider_target_fitted_ = y is not None
+
+        facts = fired.facts
+        assert facts is not None
+        admin_rows = np.flatnonzero(facts.is_admin)
+        self.admin_codes_ = _top_categories(facts.code[admin_rows].tolist(), self.max_admin_codes, self.min_category_count)
+        drug = _DrugLines.of(frame, facts)
+        self.drug_codes_ = _top_categories(drug.code_key.tolist(), self.max_drug_codes, self.min_category_count)
+        self.diagnosis_drug_tables_ = drug_context.fit_tables(drug.claim, drug.code_key, drug.ndc_key, drug.category)
+
         self.feature_names_out_ = np.asarray(self._feature_names(), dtype=object)
         self.n_features_out_ = len(self.feature_names_out_)
         self._index = {name: i for i, name in enumerate(self.feature_names_out_.tolist())}
-        return self
 
     def fit_transform(self, X: ClaimFrame, y: Any = None, **fit_params: Any) -> np.ndarray:
-        """Fit, then transform with out-of-fold provider encodings so no row sees its own label."""
-        self.fit(X, y)
-        matrix, _ = self.transform_with_rules(X)
+        """Fit and transform with one rule pass; label- and count-based encodings of each row leave
+        that row out (out-of-fold provider target, leave-self-out diagnosis/drug shares)."""
+        frame = _as_frame(X)
+        fired = evaluate(frame, policies=default_policies(), reference=default_reference())
+        self._fit(frame, y, fired)
+        matrix = self._build(frame, fired, default_reference(), leave_self_out=True)
         if y is not None:
-            frame = _as_frame(X)
             matrix[:, self._index["provider_target"]] = self._out_of_fold_provider(frame, _as_target(y, frame.n_claims))
         return matrix
 
@@ -178,6 +197,12 @@ class ClaimFeaturizer(TransformerMixin, BaseEstimator):
         names += ["modifier_jw_lines", "modifier_jz_lines"]
         names += ["attachments", "attachments_claim_level", "attachments_invoice", "attachments_not_sent"]
         names += ["prior_authorization"]
+        names += [f"admin_code={c}" for c in self.admin_codes_] + [f"admin_code={OTHER}"]
+        names += [f"drug_code={c}" for c in self.drug_codes_] + [f"drug_code={OTHER}"]
+        names += [f"drug_unit={u}" for u in _DRUG_UNITS] + [f"drug_unit={OTHER}"]
+        names += ["noc_lines_units_not_one", "ml_units_mismatch_lines", "ml_units_log_ratio_max"]
+        names += ["drug_log_charge_sum", "admin_log_charge_sum", "service_date_years"]
+        names += ["diagnosis_drug_log_share_min"]
         return names
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
@@ -225,7 +250,9 @@ class ClaimFeaturizer(TransformerMixin, BaseEstimator):
         fired = evaluate(frame, policies=policies, reference=reference)
         return self._build(frame, fired, reference), fired
 
-    def _build(self, frame: ClaimFrame, fired: FiredRules, reference: ReferenceData) -> np.ndarray:
+    def _build(
+        self, frame: ClaimFrame, fired: FiredRules, reference: ReferenceData, *, leave_self_out: bool = False
+    ) -> np.ndarray:
         idx = self._index
         n = frame.n_claims
         if n == 0:
@@ -319,7 +346,78 @@ class ClaimFeaturizer(TransformerMixin, BaseEstimator):
         if has_pa is None:  # facts from an engine that did not record it
             has_pa = ~(A.is_blank(L["claim_prior_authorization"]) & A.is_blank(L["line_prior_authorization"]))
         XT[idx["prior_authorization"]] = np.bincount(ci[has_pa], minlength=n) > 0
+
+        self._drug_context(XT, frame, facts, reference, first, n, leave_self_out)
         return np.ascontiguousarray(XT.T)
+
+    def _drug_context(
+        self, XT: np.ndarray, frame: ClaimFrame, facts: Any, reference: ReferenceData,
+        first: np.ndarray | None, n: int, leave_self_out: bool,
+    ) -> None:
+        """Which drugs and administrations, their units and charges, when, and how well the
+        diagnosis fits the drug (see features.drug_context for the why)."""
+        idx = self._index
+        L = frame.lines
+        ci = L["claim_index"]
+        layout = self._rule_layout()
+        admin_rows = np.flatnonzero(facts.is_admin)
+        if admin_rows.size:
+            admin_local, admin_other = layout.admin_local, len(self.admin_codes_)
+            local = A.map_unique(facts.code[admin_rows], lambda c: admin_local.get(c, admin_other), np.int64)
+            _add_counts(XT, ci[admin_rows], local, layout.admin_cols, n)
+        drug = _DrugLines.of(frame, facts)
+        if drug.rows.size:
+            drug_local, drug_other = layout.drug_local, len(self.drug_codes_)
+            local = A.map_unique(drug.code_key, lambda c: drug_local.get(c, drug_other), np.int64)
+            _add_counts(XT, drug.claim, local, layout.drug_cols, n)
+            share = drug_context.log_shares(
+                drug.code_key, drug.ndc_key, drug.category, self.diagnosis_drug_tables_, leave_self_out=leave_self_out
+            )
+            share = np.where(drug.category == drug_context.NO_DIAGNOSIS, 0.0, share)
+            lowest = np.zeros(n)
+            np.minimum.at(lowest, drug.claim, share)
+            XT[idx["diagnosis_drug_log_share_min"]] = lowest
+
+        # units: the NDC's unit of measure, NOC units, and mL quantities the UN-only rule cannot check
+        ndc_rows = np.flatnonzero(facts.ndc_present & facts.is_drug)
+        unit = L["drug_unit"]
+        if ndc_rows.size:
+            local = A.map_unique(unit[ndc_rows], _unit_local, np.int64)
+            _add_counts(XT, ci[ndc_rows], local, layout.unit_cols, n)
+        units = L["units"]
+        noc_off = facts.is_noc & ~(np.abs(units - 1.0) <= 1e-6)
+        XT[idx["noc_lines_units_not_one"]] = np.bincount(ci[noc_off], minlength=n)
+        xw = facts.crosswalk_rows
+        if xw is not None and xw.size:
+            quantity = L["drug_quantity"][xw]
+            sel = np.flatnonzero(
+                facts.is_specific_drug[xw] & (unit[xw] == "ML") & (quantity > 0) & np.isfinite(units[xw])
+            )
+            if sel.size:
+                rows = xw[sel]
+                bill_units, package = _lookups(reference).bill_units_and_package_size(
+                    facts.crosswalk_quarter[sel], facts.ndc11[rows], facts.code[rows]
+                )
+                expected = quantity[sel] / package * bill_units
+                known = np.isfinite(expected) & (expected > 0)
+                billed = units[rows]
+                off = known & (np.abs(billed - expected) > np.maximum(1.0, 0.1 * expected) + 1e-6)
+                XT[idx["ml_units_mismatch_lines"]] = np.bincount(ci[rows[off]], minlength=n)
+                ratio = np.where(known & (billed > 0), np.abs(np.log(np.maximum(billed, 1e-9) / np.where(known, expected, 1.0))), 0.0)
+                worst = np.zeros(n)
+                np.maximum.at(worst, ci[rows], np.minimum(ratio, 20.0))
+                XT[idx["ml_units_log_ratio_max"]] = worst
+
+        # charges as the payer's reviewers see them: per line, on a log scale
+        log_charge = np.log1p(np.maximum(_capped(L["charge"], _AMOUNT_CAP), 0.0))
+        XT[idx["drug_log_charge_sum"]] = np.bincount(ci, weights=np.where(facts.is_drug, log_charge, 0.0), minlength=n)
+        XT[idx["admin_log_charge_sum"]] = np.bincount(ci, weights=np.where(facts.is_admin, log_charge, 0.0), minlength=n)
+
+        # when: payers change policy on dates (a tree splits on it; later dates fall in the last bin)
+        service = facts.service_date
+        days = np.where(np.isnat(service), np.iinfo(np.int64).max, service.astype(np.int64))
+        earliest = _group_min(days.astype(np.float64), ci, first, n, float(np.iinfo(np.int64).max))
+        XT[idx["service_date_years"]] = np.where(earliest < 1e15, 1970.0 + earliest / 365.2425, np.nan)
 
     # ------------------------------------------------------------------ cached layouts
     # Derived from the fitted state only, so they are rebuilt lazily (also after unpickling a model
@@ -349,6 +447,11 @@ class ClaimFeaturizer(TransformerMixin, BaseEstimator):
                 line_codes=np.array([RULE_CODE[r] for r in with_lines], dtype=np.int64),
                 noc_cols=np.array([idx[f"noc_code={c}"] for c in [*self.noc_codes_, OTHER]], dtype=np.int64),
                 family_cols=np.array([idx[f"code_family={f}"] for f in _FAMILIES], dtype=np.int64),
+                admin_cols=np.array([idx[f"admin_code={c}"] for c in [*self.admin_codes_, OTHER]], dtype=np.int64),
+                admin_local={c: k for k, c in enumerate(self.admin_codes_)},
+                drug_cols=np.array([idx[f"drug_code={c}"] for c in [*self.drug_codes_, OTHER]], dtype=np.int64),
+                drug_local={c: k for k, c in enumerate(self.drug_codes_)},
+                unit_cols=np.array([idx[f"drug_unit={u}"] for u in [*_DRUG_UNITS, OTHER]], dtype=np.int64),
             )
         return layout
 
@@ -414,6 +517,39 @@ class _Layout(NamedTuple):
     line_codes: np.ndarray
     noc_cols: np.ndarray
     family_cols: np.ndarray
+    admin_cols: np.ndarray
+    admin_local: dict[str, int]
+    drug_cols: np.ndarray
+    drug_local: dict[str, int]
+    unit_cols: np.ndarray
+
+
+_DRUG_UNITS = ("UN", "ML", "GR", "F2", "ME")  # the N4 units of measure X12 allows for an NDC quantity
+_UNIT_INDEX = {u: k for k, u in enumerate(_DRUG_UNITS)}
+
+
+def _unit_local(unit: Any) -> int:
+    key = unit.strip().upper() if isinstance(unit, str) else None
+    return _UNIT_INDEX.get(key, len(_DRUG_UNITS)) if key is not None else len(_DRUG_UNITS)
+
+
+class _DrugLines(NamedTuple):
+    """The drug lines of a frame with what the diagnosis/drug features key on."""
+
+    rows: np.ndarray
+    claim: np.ndarray
+    code_key: np.ndarray  # HCPCS, or the crosswalk code of a NOC line's NDC
+    ndc_key: np.ndarray  # the NDC when present, else the code key
+    category: np.ndarray  # the claim's principal diagnosis category, "" when none
+
+    @classmethod
+    def of(cls, frame: ClaimFrame, facts: Any) -> _DrugLines:
+        rows = np.flatnonzero(facts.is_drug)
+        claim = frame.lines["claim_index"][rows]
+        code_key = drug_context.drug_keys(facts.code, facts.is_noc, facts)[rows]
+        ndc_key = np.where(facts.ndc_present[rows], facts.ndc11[rows], code_key)
+        category = drug_context.principal_categories(frame)[claim]
+        return cls(rows=rows, claim=claim, code_key=code_key, ndc_key=ndc_key, category=category)
 
 
 class _CodeTables(NamedTuple):

@@ -90,6 +90,7 @@ class ReferenceData:
     _pair_count: np.ndarray = field(repr=False)  # pair number -> number of entries; last = 0
     _entry_hcpcs: np.ndarray = field(repr=False)  # entry -> hcpcs id
     _entry_units: np.ndarray = field(repr=False)  # entry -> BILLUNITS
+    _entry_package_size: np.ndarray = field(repr=False)  # entry -> PKG SIZE (e.g. mL in one item), NaN unknown
     _limit_by_hcpcs: np.ndarray = field(repr=False)  # payment limit by hcpcs id, plus NaN at the end
 
     # ---- dates -> quarters
@@ -131,7 +132,17 @@ class ReferenceData:
         pair = self._pairs(quarter_idx, ndc11)
         return self._pair_codes[pair], self._units(pair, hcpcs)
 
-    def _units(self, pair: np.ndarray, hcpcs: np.ndarray) -> np.ndarray:
+    def bill_units_and_package_size(
+        self, quarter_idx: np.ndarray, ndc11: np.ndarray, hcpcs: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per row, BILLUNITS and PKG SIZE (the amount in one NDC item, e.g. 5 for a 5 mL vial) for
+        the (NDC, HCPCS) pair; NaN when not listed. Together they turn a quantity in mL into billing
+        units (mL / PKG SIZE x BILLUNITS), which the contract's UN-only unit rule cannot check."""
+        pair = self._pairs(quarter_idx, ndc11)
+        return self._units(pair, hcpcs), self._units(pair, hcpcs, self._entry_package_size)
+
+    def _units(self, pair: np.ndarray, hcpcs: np.ndarray, values: np.ndarray | None = None) -> np.ndarray:
+        values = self._entry_units if values is None else values
         code = _ids(hcpcs, self._hcpcs_ids, normalise=True)
         if code.shape != pair.shape:
             raise ValueError(f"hcpcs has {code.size} rows but ndc11 has {pair.size}")
@@ -144,7 +155,7 @@ class ReferenceData:
         while rows.size:
             entry = start[rows] + offset
             hit = self._entry_hcpcs[entry] == code[rows]
-            units[rows[hit]] = self._entry_units[entry[hit]]
+            units[rows[hit]] = values[entry[hit]]
             offset += 1
             rows = rows[(count[rows] > offset) & ~hit]
         return units
@@ -212,6 +223,8 @@ def build_reference(
     entry_pair = pair[order]  # entries sorted by (quarter, ndc, hcpcs): each pair's entries contiguous
     entry_hcpcs = code_no[order].astype(np.int32)
     entry_units = crosswalk["bill_units"].to_numpy(dtype=np.float64)[order]
+    package = crosswalk["pkg_size"] if "pkg_size" in crosswalk else pd.Series(np.nan, index=crosswalk.index)
+    entry_package_size = pd.to_numeric(package, errors="coerce").to_numpy(dtype=np.float64)[order]
     codes_sorted = crosswalk["hcpcs"].to_numpy(dtype=object)[order]
     starts_at = np.flatnonzero(np.r_[True, entry_pair[1:] != entry_pair[:-1]])
     counts = np.diff(np.r_[starts_at, len(entry_pair)])
@@ -269,6 +282,7 @@ def build_reference(
         _pair_count=pair_count,
         _entry_hcpcs=entry_hcpcs,
         _entry_units=entry_units,
+        _entry_package_size=entry_package_size,
         _limit_by_hcpcs=limit_by_hcpcs,
     )
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import math
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -81,6 +82,11 @@ class LineFacts:
     attachment_is_invoice: np.ndarray  # per attachment row
     diagnosis_status: np.ndarray  # per diagnosis row: 0 billable, 1 not billable, 2 invalid
     prior_authorization: np.ndarray | None = None  # per line: the claim or the line carries a PA number
+    # the crosswalk look-up the NDC rules made: which lines (valid NDC on a NOC or specific drug code
+    # with a date), the quarter index in force for each, and the codes CMS lists each NDC under
+    crosswalk_rows: np.ndarray | None = None
+    crosswalk_quarter: np.ndarray | None = None
+    crosswalk_listed: np.ndarray | None = None
 
 
 class EvidenceBlock:
@@ -286,6 +292,15 @@ class FiredRules:
 
         A batch repeats the same (rule, line, evidence) many times, so each distinct one is
         serialised once and reused; ``memo`` may be shared across calls with the same catalog."""
+        fragments, bounds = self.results_json_fragments(memo)
+        offsets = bounds.tolist()
+        return [b"[" + b",".join(fragments[offsets[i] : offsets[i + 1]]) + b"]" for i in range(self.n_claims)]
+
+    def results_json_fragments(self, memo: dict[Any, bytes] | None = None) -> tuple[list[bytes], np.ndarray]:
+        """(JSON of each fired row's result object in claim order, per-claim offsets into them):
+        claim ``i``'s ``results_json`` is ``b"[" + b",".join(fragments[o[i]:o[i + 1]]) + b"]"``.
+        For callers that assemble the output of many claims at once (``claimrisk check`` joins
+        them in Arrow instead of building a bytes object per claim)."""
         import orjson
 
         memo = memo if memo is not None else {}
@@ -305,8 +320,7 @@ class FiredRules:
                     memo.clear()
                 found = memo[key] = orjson.dumps(self._result(code, line, block.row(r)))
             append(found)
-        offsets = self.offsets.tolist()
-        return [b"[" + b",".join(fragments[offsets[i] : offsets[i + 1]]) + b"]" for i in range(self.n_claims)]
+        return fragments, self.offsets
 
     @staticmethod
     def _result(code: int, line: int, evidence: dict[str, Any]) -> dict[str, Any]:
@@ -547,6 +561,7 @@ class _ReferenceLookups:
         self.quarters: dict[int, int] = {}
         self.codes: dict[tuple[int, str], tuple[str, ...]] = {}
         self.units: dict[tuple[int, str, str], float] = {}
+        self.packages: dict[tuple[int, str, str], tuple[float, float]] = {}
 
     def quarter_index(self, dates: np.ndarray) -> np.ndarray:
         if dates.shape[0] > A.SMALL:
@@ -574,17 +589,41 @@ class _ReferenceLookups:
     def bill_units(self, quarter_idx: np.ndarray, ndc11: np.ndarray, hcpcs: np.ndarray) -> np.ndarray:
         if quarter_idx.shape[0] > A.SMALL:
             return self.reference.bill_units(quarter_idx, ndc11, hcpcs)
+        keys = self._fill_by_line(self.units, quarter_idx, ndc11, hcpcs, lambda *a: self.reference.bill_units(*a).tolist())
+        return np.fromiter((self.units[k] for k in keys), dtype=np.float64, count=len(keys))
+
+    def bill_units_and_package_size(
+        self, quarter_idx: np.ndarray, ndc11: np.ndarray, hcpcs: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        if quarter_idx.shape[0] > A.SMALL:
+            return self.reference.bill_units_and_package_size(quarter_idx, ndc11, hcpcs)
+
+        def fetch(*args: np.ndarray) -> list[tuple[float, float]]:
+            units, package = self.reference.bill_units_and_package_size(*args)
+            return list(zip(units.tolist(), package.tolist(), strict=True))
+
+        keys = self._fill_by_line(self.packages, quarter_idx, ndc11, hcpcs, fetch)
+        pairs = [self.packages[k] for k in keys]
+        return (
+            np.fromiter((p[0] for p in pairs), dtype=np.float64, count=len(keys)),
+            np.fromiter((p[1] for p in pairs), dtype=np.float64, count=len(keys)),
+        )
+
+    def _fill_by_line(
+        self, memo: dict[Any, Any], quarter_idx: np.ndarray, ndc11: np.ndarray, hcpcs: np.ndarray,
+        fetch: Callable[[np.ndarray, np.ndarray, np.ndarray], list[Any]],
+    ) -> list[tuple[int, str, str]]:
+        """(quarter, NDC, HCPCS) keys of the rows; the ones ``memo`` lacks are fetched in one call."""
         keys = list(zip(quarter_idx.tolist(), ndc11.tolist(), hcpcs.tolist(), strict=True))
-        missing = [k for k in dict.fromkeys(keys) if k not in self.units]
+        missing = [k for k in dict.fromkeys(keys) if k not in memo]
         if missing:
             q = np.fromiter((k[0] for k in missing), dtype=np.int64, count=len(missing))
             n = np.empty(len(missing), dtype=object)
             n[:] = [k[1] for k in missing]
             h = np.empty(len(missing), dtype=object)
             h[:] = [k[2] for k in missing]
-            found = self.reference.bill_units(q, n, h)
-            self._bounded(self.units, len(missing)).update(zip(missing, found.tolist(), strict=True))
-        return np.fromiter((self.units[k] for k in keys), dtype=np.float64, count=len(keys))
+            self._bounded(memo, len(missing)).update(zip(missing, fetch(q, n, h), strict=True))
+        return keys
 
     @staticmethod
     def _bounded(memo: dict[Any, Any], adding: int) -> dict[Any, Any]:
@@ -594,6 +633,7 @@ class _ReferenceLookups:
 
 
 _LOOKUPS: weakref.WeakKeyDictionary[Any, _ReferenceLookups] = weakref.WeakKeyDictionary()
+_NO_ROWS = np.zeros(0, dtype=np.int64)
 
 
 def _lookups(reference: ReferenceData) -> _ReferenceLookups:
@@ -704,6 +744,8 @@ def evaluate(
     submission = L["submission_date"]
     service_eff = np.where(np.isnat(service_date), submission, service_date)
     xw_rows = np.flatnonzero(ndc_valid & (is_noc | is_specific) & ~np.isnat(service_eff))
+    quarter_idx: np.ndarray = _NO_ROWS
+    listed: np.ndarray = _NO_ROWS
     if xw_rows.size:
         lookups = _lookups(reference)
         quarter_idx = lookups.quarter_index(service_eff[xw_rows])
@@ -999,5 +1041,8 @@ def evaluate(
         attachment_is_invoice=a_invoice,
         diagnosis_status=dx_status,
         prior_authorization=~no_pa,
+        crosswalk_rows=xw_rows,
+        crosswalk_quarter=quarter_idx,
+        crosswalk_listed=listed if xw_rows.size else np.empty(0, dtype=object),
     )
     return out.finish(n_claims, frame.claim_ids, facts)
