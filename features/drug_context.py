@@ -51,7 +51,7 @@ def principal_categories(frame: ClaimFrame) -> np.ndarray:
     """Per claim: the principal diagnosis's category ("C50" of C50.911), "" when there is none."""
     dx = frame.diagnoses
     out = np.full(frame.n_claims, NO_DIAGNOSIS, dtype=object)
-    first = np.flatnonzero(dx["position"] == 1)
+    first = A.rows_where(dx["position"] == 1)
     if first.size:
         out[dx["claim_index"][first]] = A.map_unique(dx["code"][first], _category, object)
     return out

@@ -135,7 +135,7 @@ class ClaimFeaturizer(TransformerMixin, BaseEstimator):
 
         facts = fired.facts
         assert facts is not None
-        admin_rows = np.flatnonzero(facts.is_admin)
+        admin_rows = A.rows_where(facts.is_admin)
         self.admin_codes_ = _top_categories(facts.code[admin_rows].tolist(), self.max_admin_codes, self.min_category_count)
         drug = _DrugLines.of(frame, facts)
         self.drug_codes_ = _top_categories(drug.code_key.tolist(), self.max_drug_codes, self.min_category_count)
@@ -243,7 +243,8 @@ class ClaimFeaturizer(TransformerMixin, BaseEstimator):
         self, frame: ClaimFrame, *, policies: PolicySet | None = None, reference: ReferenceData | None = None
     ) -> tuple[np.ndarray, FiredRules]:
         """Features and the fired rules in one pass, so serving evaluates the rules once."""
-        check_is_fitted(self, "feature_names_out_")
+        if "feature_names_out_" not in self.__dict__:  # check_is_fitted costs ~10 µs (it builds the tags)
+            check_is_fitted(self, "feature_names_out_")
         frame = _as_frame(frame)
         policies = policies if policies is not None else default_policies()
         reference = reference if reference is not None else default_reference()
@@ -289,7 +290,7 @@ class ClaimFeaturizer(TransformerMixin, BaseEstimator):
         code_idx = facts.code_index
         uniques = facts.code_uniques
         tables = self._code_tables(uniques)
-        noc_rows = np.flatnonzero(facts.is_noc)
+        noc_rows = A.rows_where(facts.is_noc)
         noc_local = tables.noc_local[code_idx[noc_rows]]
         _add_counts(XT, ci[noc_rows], noc_local, layout.noc_cols, n)
         _add_counts(XT, ci, tables.family_local[code_idx], layout.family_cols, n)
@@ -360,7 +361,7 @@ class ClaimFeaturizer(TransformerMixin, BaseEstimator):
         L = frame.lines
         ci = L["claim_index"]
         layout = self._rule_layout()
-        admin_rows = np.flatnonzero(facts.is_admin)
+        admin_rows = A.rows_where(facts.is_admin)
         if admin_rows.size:
             admin_local, admin_other = layout.admin_local, len(self.admin_codes_)
             local = A.map_unique(facts.code[admin_rows], lambda c: admin_local.get(c, admin_other), np.int64)
@@ -379,7 +380,7 @@ class ClaimFeaturizer(TransformerMixin, BaseEstimator):
             XT[idx["diagnosis_drug_log_share_min"]] = lowest
 
         # units: the NDC's unit of measure, NOC units, and mL quantities the UN-only rule cannot check
-        ndc_rows = np.flatnonzero(facts.ndc_present & facts.is_drug)
+        ndc_rows = A.rows_where(facts.ndc_present & facts.is_drug)
         unit = L["drug_unit"]
         if ndc_rows.size:
             local = A.map_unique(unit[ndc_rows], _unit_local, np.int64)
@@ -390,7 +391,7 @@ class ClaimFeaturizer(TransformerMixin, BaseEstimator):
         xw = facts.crosswalk_rows
         if xw is not None and xw.size:
             quantity = L["drug_quantity"][xw]
-            sel = np.flatnonzero(
+            sel = A.rows_where(
                 facts.is_specific_drug[xw] & (unit[xw] == "ML") & (quantity > 0) & np.isfinite(units[xw])
             )
             if sel.size:
@@ -415,9 +416,9 @@ class ClaimFeaturizer(TransformerMixin, BaseEstimator):
 
         # when: payers change policy on dates (a tree splits on it; later dates fall in the last bin)
         service = facts.service_date
-        days = np.where(np.isnat(service), np.iinfo(np.int64).max, service.astype(np.int64))
-        earliest = _group_min(days.astype(np.float64), ci, first, n, float(np.iinfo(np.int64).max))
-        XT[idx["service_date_years"]] = np.where(earliest < 1e15, 1970.0 + earliest / 365.2425, np.nan)
+        days = np.where(np.isnat(service), _NO_DAY, service.astype(np.float64))
+        earliest = _group_min(days, ci, first, n, _NO_DAY)
+        XT[idx["service_date_years"]] = np.where(earliest < _NO_DAY, 1970.0 + earliest / 365.2425, np.nan)
 
     # ------------------------------------------------------------------ cached layouts
     # Derived from the fitted state only, so they are rebuilt lazily (also after unpickling a model
@@ -524,6 +525,7 @@ class _Layout(NamedTuple):
     unit_cols: np.ndarray
 
 
+_NO_DAY = 1e18  # stands for a missing service date while taking the earliest one
 _DRUG_UNITS = ("UN", "ML", "GR", "F2", "ME")  # the N4 units of measure X12 allows for an NDC quantity
 _UNIT_INDEX = {u: k for k, u in enumerate(_DRUG_UNITS)}
 
@@ -544,7 +546,7 @@ class _DrugLines(NamedTuple):
 
     @classmethod
     def of(cls, frame: ClaimFrame, facts: Any) -> _DrugLines:
-        rows = np.flatnonzero(facts.is_drug)
+        rows = A.rows_where(facts.is_drug)
         claim = frame.lines["claim_index"][rows]
         code_key = drug_context.drug_keys(facts.code, facts.is_noc, facts)[rows]
         ndc_key = np.where(facts.ndc_present[rows], facts.ndc11[rows], code_key)
@@ -586,7 +588,7 @@ def _first_rows(claim_index: np.ndarray, n: int) -> np.ndarray | None:
         return None
     if n == 1:
         return None if claim_index.any() else _ZERO
-    starts = np.flatnonzero(claim_index[1:] != claim_index[:-1]) + 1
+    starts = A.rows_where(claim_index[1:] != claim_index[:-1]) + 1
     if starts.shape[0] != n - 1 or claim_index[0] != 0:
         return None
     starts = np.concatenate((_ZERO, starts))
@@ -647,7 +649,7 @@ def _principal_chapters(frame: ClaimFrame) -> np.ndarray:
 
     dx = frame.diagnoses
     out = np.full(frame.n_claims, None, dtype=object)
-    first = np.flatnonzero(dx["position"] == 1)
+    first = A.rows_where(dx["position"] == 1)
     if first.size:
         codes, uniques = A.factorize(dx["code"][first])
         missing = [u for u in uniques if u not in _CHAPTERS]

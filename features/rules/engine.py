@@ -693,16 +693,16 @@ def evaluate(
     ndc_raw = L["ndc"]
     ndc_present, ndc11, normalized = _ndc11(ndc_raw)
     ndc_valid = ndc_present & normalized
-    rows = np.flatnonzero(is_drug & ~ndc_present)
+    rows = A.rows_where(is_drug & ~ndc_present)
     out.add("NDC_MISSING", ci[rows], line_no[rows], {"procedure_code": code[rows]})
-    rows = np.flatnonzero(ndc_present & ~ndc_valid)
+    rows = A.rows_where(ndc_present & ~ndc_valid)
     out.add(
         "NDC_INVALID", ci[rows], line_no[rows],
         {"ndc": ndc_raw[rows], "procedure_code": code[rows]},
     )
 
     quantity = L["drug_quantity"]
-    rows = np.flatnonzero(ndc_present & ~(quantity > 0))
+    rows = A.rows_where(ndc_present & ~(quantity > 0))
     out.add(
         "NDC_QUANTITY_INVALID", ci[rows], line_no[rows],
         {"ndc": ndc_raw[rows], "drug_quantity": (quantity[rows])},
@@ -719,7 +719,7 @@ def evaluate(
         len(banned_sets), len(unit_norm)
     )
     unit_banned = banned_table[policy, unit_idx]
-    rows = np.flatnonzero(ndc_present & (~unit_known | unit_banned))
+    rows = A.rows_where(ndc_present & (~unit_known | unit_banned))
     if rows.size:
         problem = np.where(np.equal(drug_unit[rows], ""), 0, np.where(unit_known[rows], 1, 2))
         out.add(
@@ -730,10 +730,10 @@ def evaluate(
     # --- units ------------------------------------------------------------------------------------
     units = L["units"]
     units_invalid = ~(units > 0)
-    rows = np.flatnonzero(units_invalid)
+    rows = A.rows_where(units_invalid)
     out.add("UNITS_INVALID", ci[rows], line_no[rows], {"units": (units[rows])})
     noc_units_one = policies.column("noc_units_one").astype(bool)[policy]
-    rows = np.flatnonzero(is_noc & noc_units_one & ~(np.abs(units - 1.0) <= _EPS))
+    rows = A.rows_where(is_noc & noc_units_one & ~(np.abs(units - 1.0) <= _EPS))
     out.add(
         "NOC_UNITS_NOT_ONE", ci[rows], line_no[rows],
         {"procedure_code": code[rows], "units": (units[rows])},
@@ -743,7 +743,7 @@ def evaluate(
     service_date = L["service_date"]
     submission = L["submission_date"]
     service_eff = np.where(np.isnat(service_date), submission, service_date)
-    xw_rows = np.flatnonzero(ndc_valid & (is_noc | is_specific) & ~np.isnat(service_eff))
+    xw_rows = A.rows_where(ndc_valid & (is_noc | is_specific) & ~np.isnat(service_eff))
     quarter_idx: np.ndarray = _NO_ROWS
     listed: np.ndarray = _NO_ROWS
     if xw_rows.size:
@@ -769,7 +769,7 @@ def evaluate(
         has_specific = np.array([bool(t) for t in combo_specific.tolist()], dtype=bool)
         hit_specific = has_specific[combo_idx] & is_noc[xw_rows]
         hit_mismatch = combo_mismatch[combo_idx] & is_specific[xw_rows]
-        sel = np.flatnonzero(hit_specific)
+        sel = A.rows_where(hit_specific)
         if sel.size:
             rows = xw_rows[sel]
             out.add(
@@ -781,7 +781,7 @@ def evaluate(
                     "quarter": Lazy(quarter_idx[sel], quarters.__getitem__),
                 },
             )
-        sel = np.flatnonzero(hit_mismatch)
+        sel = A.rows_where(hit_mismatch)
         if sel.size:
             rows = xw_rows[sel]
             out.add(
@@ -794,7 +794,7 @@ def evaluate(
                 },
             )
         # UNITS_MISMATCH: the NDC is listed under this very code, counted in whole items (UN)
-        un = np.flatnonzero(
+        un = A.rows_where(
             is_specific[xw_rows] & (drug_unit[xw_rows] == "UN") & (quantity[xw_rows] > 0) & np.isfinite(units[xw_rows])
         )
         if un.size:
@@ -803,7 +803,7 @@ def evaluate(
             expected = quantity[rows] * bill_units
             tolerance = np.maximum(1.0, UNITS_TOLERANCE_SHARE * expected)
             fire = np.isfinite(expected) & (np.abs(units[rows] - expected) > tolerance + _EPS)
-            sel = np.flatnonzero(fire)
+            sel = A.rows_where(fire)
             if sel.size:
                 rows = rows[sel]
                 out.add(
@@ -822,7 +822,7 @@ def evaluate(
                 )
 
     # --- descriptions of NOC lines ----------------------------------------------------------------
-    noc_rows = np.flatnonzero(is_noc)
+    noc_rows = A.rows_where(is_noc)
     if noc_rows.size:
         # each distinct (description, note) pair is judged once, and remembered across calls
         desc_idx, desc_uniques = A.factorize(L["description"][noc_rows])
@@ -836,11 +836,11 @@ def evaluate(
         blank = verdict < 0
         rows = noc_rows[blank]
         out.add("DESCRIPTION_MISSING", ci[rows], line_no[rows], {"procedure_code": code[rows]})
-        present = np.flatnonzero(~blank)
+        present = A.rows_where(~blank)
         if present.size:
             name_ok = verdict[present] >= 2
             strength_ok = (verdict[present] & 1).astype(bool)
-            sel = np.flatnonzero(~(name_ok & strength_ok))
+            sel = A.rows_where(~(name_ok & strength_ok))
             if sel.size:
                 rows = noc_rows[present[sel]]
                 missing = Lazy(name_ok[sel] * 2 + strength_ok[sel], _DESCRIPTION_GAPS.__getitem__)
@@ -918,10 +918,10 @@ def evaluate(
     d_ci = dx["claim_index"]
     n_dx = np.bincount(d_ci, minlength=n_claims)
     claims_with_lines = np.bincount(ci, minlength=n_claims) > 0
-    claims = np.flatnonzero((n_dx == 0) & claims_with_lines)
+    claims = A.rows_where((n_dx == 0) & claims_with_lines)
     out.add("DIAGNOSIS_MISSING", claims, None, {"diagnosis_count": 0})
     dx_status = _diagnosis_status(dx["code"]) if d_ci.size else np.zeros(0, dtype=np.int8)
-    bad = np.flatnonzero(dx_status != 0)
+    bad = A.rows_where(dx_status != 0)
     if bad.size:
         bad = bad[np.argsort(d_ci[bad], kind="stable")]
         bad_claims = d_ci[bad]
@@ -938,7 +938,7 @@ def evaluate(
     # normal; a pointer it does carry must still point at a diagnosis on the claim.
     no_pointer = p_count == 0
     out_of_range = ~no_pointer & ((p_min < 1) | (p_max > line_n_dx))
-    rows = np.flatnonzero((no_pointer & professional_line) | out_of_range)
+    rows = A.rows_where((no_pointer & professional_line) | out_of_range)
     out.add(
         "DIAGNOSIS_POINTER_INVALID", ci[rows], line_no[rows],
         {
@@ -952,7 +952,7 @@ def evaluate(
     # --- claim-level billing shape ------------------------------------------------------------------
     has_noc = A.group_any(ci, is_noc, n_claims)
     has_admin = A.group_any(ci, is_admin, n_claims)
-    claims = np.flatnonzero(professional & has_noc & ~has_admin)
+    claims = A.rows_where(professional & has_noc & ~has_admin)
     if claims.size:
         noc_claims = ci[noc_rows]
         noc_codes = code[noc_rows]
@@ -971,13 +971,13 @@ def evaluate(
     jz = np.array(["JZ" in s for s in mod_sets], dtype=bool)[mod_idx]
     has_waste = np.array([bool(s & WASTE_MODIFIERS) for s in mod_sets], dtype=bool)[mod_idx]
     waste_required = policies.column("waste_modifier_required").astype(bool)[policy]
-    rows = np.flatnonzero(is_drug & waste_required & ~has_waste)
+    rows = A.rows_where(is_drug & waste_required & ~has_waste)
     out.add(
         "WASTE_MODIFIER_MISSING", ci[rows], line_no[rows],
         {"procedure_code": code[rows], "modifiers": Lazy(L["modifiers"][rows], _split_modifiers)},
     )
 
-    rows = np.flatnonzero((code == OPPS_ONLY_NOC_CODE) & professional_line)
+    rows = A.rows_where((code == OPPS_ONLY_NOC_CODE) & professional_line)
     out.add(
         "NOC_CODE_SETTING", ci[rows], line_no[rows],
         {"procedure_code": code[rows], "claim_type": "professional"},
@@ -992,7 +992,7 @@ def evaluate(
     has_dates = (earliest != np.iinfo(np.int64).max) & ~np.isnat(claim_submission)
     days = np.where(has_dates, claim_submission.astype(np.int64) - np.where(has_dates, earliest, 0), 0)
     limit = policies.column("filing_limit_days").astype(np.int64)[claim_policy]
-    claims = np.flatnonzero(has_dates & (days > limit))
+    claims = A.rows_where(has_dates & (days > limit))
     if claims.size:
         out.add(
             "TIMELY_FILING", claims, None,
@@ -1006,12 +1006,12 @@ def evaluate(
 
     # --- charges --------------------------------------------------------------------------------------------
     charge = L["charge"]
-    rows = np.flatnonzero(~(charge > 0))
+    rows = A.rows_where(~(charge > 0))
     out.add("CHARGE_INVALID", ci[rows], line_no[rows], {"charge": (charge[rows])})
     line_sum = np.bincount(ci, weights=np.where(np.isnan(charge), 0.0, charge), minlength=n_claims)
     total = _per_claim(L["total_charge"], ci, n_claims, np.nan)
     difference = total - line_sum
-    claims = np.flatnonzero(claims_with_lines & ~(np.abs(difference) <= CHARGE_TOLERANCE + _EPS))
+    claims = A.rows_where(claims_with_lines & ~(np.abs(difference) <= CHARGE_TOLERANCE + _EPS))
     if claims.size:
         out.add(
             "CHARGE_INVALID", claims, None,
