@@ -17,6 +17,7 @@ featurized (``leave_self_out``), or a one-off pairing would look familiar only i
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -86,30 +87,42 @@ def log_shares(
     leave_self_out: bool = False,
 ) -> np.ndarray:
     """Per drug line: log of the smoothed share of the line's drug claims that carry its diagnosis
-    category (NDC level, shrunk towards the drug code's share, shrunk towards the overall mix)."""
-    overall: dict[str, float] = tables["overall"]
+    category (NDC level, shrunk towards the drug code's share, shrunk towards the overall mix).
+    Computed once per distinct (code, NDC, category); lines without a diagnosis get 0 (no evidence)."""
+    n = code_key.shape[0]
+    self_count = 1.0 if leave_self_out else 0.0
+    if n <= A.SMALL:  # one claim's lines: a dict look-up each beats factorizing three columns
+        return np.fromiter(
+            (_log_share(c, k, g, tables, self_count)
+             for c, k, g in zip(code_key.tolist(), ndc_key.tolist(), category.tolist(), strict=True)),
+            dtype=np.float64, count=n,
+        )
+    c_idx, c_uniq = A.factorize(code_key)
+    k_idx, k_uniq = A.factorize(ndc_key)
+    g_idx, g_uniq = A.factorize(category)
+    width_k, width_g = max(len(k_uniq), 1), max(len(g_uniq), 1)
+    triple_idx, triples = A.factorize((c_idx * width_k + k_idx) * width_g + g_idx)
+    values = np.empty(len(triples), dtype=np.float64)
+    for j, t in enumerate(triples):
+        ck, g = divmod(int(t), width_g)
+        c, k = divmod(ck, width_k)
+        values[j] = _log_share(c_uniq[c], k_uniq[k], g_uniq[g], tables, self_count)
+    return values[triple_idx]
+
+
+def _log_share(code: Any, ndc: Any, category: Any, tables: dict[str, Any], self_count: float) -> float:
+    if category == NO_DIAGNOSIS:
+        return 0.0
     by_code: dict[Any, int] = tables["code"]
     by_ndc: dict[Any, int] = tables["ndc"]
-    unseen = tables["unseen"]
-    self_count = 1.0 if leave_self_out else 0.0
-    code_idx, code_pairs = A.factorize_pairs(code_key, category)
-    ndc_idx, ndc_pairs = A.factorize_pairs(ndc_key, category)
-    code_share = np.array(
-        [
-            _shrunk(by_code.get(p, 0) - self_count, by_code.get((p[0], None), 0) - self_count,
-                    overall.get(p[1], unseen), CODE_SMOOTHING)
-            for p in code_pairs
-        ],
-        dtype=np.float64,
-    )[code_idx]
-    ndc_counts = np.array(
-        [(by_ndc.get(p, 0) - self_count, by_ndc.get((p[0], None), 0) - self_count) for p in ndc_pairs],
-        dtype=np.float64,
-    ).reshape(len(ndc_pairs), 2)[ndc_idx]
-    share = (np.maximum(ndc_counts[:, 0], 0.0) + NDC_SMOOTHING * code_share) / (
-        np.maximum(ndc_counts[:, 1], 0.0) + NDC_SMOOTHING
+    prior = tables["overall"].get(category, tables["unseen"])
+    code_share = _shrunk(
+        by_code.get((code, category), 0) - self_count, by_code.get((code, None), 0) - self_count, prior, CODE_SMOOTHING
     )
-    return np.log(share)
+    share = _shrunk(
+        by_ndc.get((ndc, category), 0) - self_count, by_ndc.get((ndc, None), 0) - self_count, code_share, NDC_SMOOTHING
+    )
+    return math.log(share)
 
 
 def _shrunk(pair: float, key: float, prior: float, smoothing: float) -> float:

@@ -374,7 +374,6 @@ class ClaimFeaturizer(TransformerMixin, BaseEstimator):
             share = drug_context.log_shares(
                 drug.code_key, drug.ndc_key, drug.category, self.diagnosis_drug_tables_, leave_self_out=leave_self_out
             )
-            share = np.where(drug.category == drug_context.NO_DIAGNOSIS, 0.0, share)
             lowest = np.zeros(n)
             np.minimum.at(lowest, drug.claim, share)
             XT[idx["diagnosis_drug_log_share_min"]] = lowest
