@@ -5,7 +5,13 @@
 
 The downstream target is ``claimrisk check`` on 200,000 claims in at most 3x the orjson-only
 parse time, so reading must be a small multiple of it. Claims come from a small generator written
-here (realistic shapes: 1-4 lines, drug blocks, diagnoses, attachments, a few bad records).
+here (realistic shapes: 1-4 lines, drug blocks, diagnoses, attachments, a few bad records); when
+``$CLAIMRISK_BENCH_CLAIMS`` names a file (e.g. a ``claimrisk synth`` history), its first lines are
+read too and reported as a second table.
+
+The variants run in interleaved rounds (one of each per round) so a change in the machine's load
+hits them alike; ratios are medians of per-round ratios, and the CPU time (all threads) and the
+1-minute load average come with every figure.
 """
 
 from __future__ import annotations
@@ -98,49 +104,76 @@ def orjson_only(path: Path) -> int:
     return count
 
 
-def median_seconds(run: Callable[[], Any]) -> tuple[float, float]:
-    """(wall, CPU) medians; CPU (all threads) is steadier on a shared machine."""
-    walls, cpus = [], []
-    for _ in range(REPEATS):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        run()
-        walls.append(time.perf_counter() - start)
-        cpus.append(time.process_time() - start_cpu)
-    return statistics.median(walls), statistics.median(cpus)
+def interleaved(variants: dict[str, Callable[[], Any]], repeats: int = REPEATS) -> dict[str, list[tuple[float, float, float]]]:
+    """(wall, CPU, 1-minute load after the run) per round for each variant, one of each per round."""
+    rounds: dict[str, list[tuple[float, float, float]]] = {name: [] for name in variants}
+    for _ in range(repeats):
+        for name, run in variants.items():
+            start, start_cpu = time.perf_counter(), time.process_time()
+            run()
+            rounds[name].append((time.perf_counter() - start, time.process_time() - start_cpu, os.getloadavg()[0]))
+    return rounds
 
 
-def main() -> dict[str, Any]:
-    n_claims = 20_000 if os.environ.get("CI", "").lower() == "true" else 200_000
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "claims.jsonl"
-        write_claims(path, n_claims)
-        size_mb = path.stat().st_size / 1e6
-        fast = read_claims_jsonl(path)
+def _table(path: Path, n_claims: int, with_pydantic: bool) -> dict[str, Any]:
+    fast = read_claims_jsonl(path)
+    variants: dict[str, Callable[[], Any]] = {"orjson parse only": lambda: orjson_only(path)}
+    if with_pydantic:
         reference = read_claims_jsonl_pydantic(path)
         assert fast.frame.n_claims == reference.frame.n_claims and len(fast.errors) == len(reference.errors)
-        timings = {
-            "orjson parse only": median_seconds(lambda: orjson_only(path)),
-            "orjson + pydantic + from_claims": median_seconds(lambda: read_claims_jsonl_pydantic(path)),
-            "arrow path (read_claims_jsonl)": median_seconds(lambda: read_claims_jsonl(path)),
-        }
-    baseline, baseline_cpu = timings["orjson parse only"]
-    print(f"{n_claims:,} claims, {size_mb:.1f} MB, {fast.frame.n_lines:,} lines, medians of {REPEATS}")
-    print(f"{'variant':34} {'wall s':>7} {'claims/s':>10} {'x orjson':>9} {'cpu s':>7} {'x orjson':>9}")
-    for name, (wall, cpu) in timings.items():
+        variants["orjson + pydantic + from_claims"] = lambda: read_claims_jsonl_pydantic(path)
+    variants["arrow path (read_claims_jsonl)"] = lambda: read_claims_jsonl(path)
+    rounds = interleaved(variants)
+    base = rounds["orjson parse only"]
+
+    def med(name: str, k: int) -> float:
+        return statistics.median(r[k] for r in rounds[name])
+
+    def ratio(name: str, k: int) -> float:
+        return statistics.median(a[k] / b[k] for a, b in zip(rounds[name], base, strict=True))
+
+    size_mb = path.stat().st_size / 1e6
+    print(f"{path.name}: {n_claims:,} claims, {size_mb:.1f} MB, {fast.frame.n_lines:,} lines, medians of {REPEATS}")
+    print(f"{'variant':34} {'wall s':>7} {'claims/s':>10} {'x orjson':>9} {'cpu s':>7} {'x orjson':>9} {'load':>5}")
+    for name in rounds:
+        wall, cpu = med(name, 0), med(name, 1)
         print(
-            f"{name:34} {wall:7.3f} {n_claims / wall:10,.0f} {wall / baseline:9.2f} {cpu:7.3f} {cpu / baseline_cpu:9.2f}"
+            f"{name:34} {wall:7.3f} {n_claims / wall:10,.0f} {ratio(name, 0):9.2f} {cpu:7.3f} {ratio(name, 1):9.2f}"
+            f" {med(name, 2):5.2f}"
         )
     return {
         "n_claims": n_claims,
         "file_mb": size_mb,
-        "seconds": {name: wall for name, (wall, _) in timings.items()},
-        "cpu_seconds": {name: cpu for name, (_, cpu) in timings.items()},
-        "claims_per_second": {name: n_claims / wall for name, (wall, _) in timings.items()},
-        "ratio_to_orjson": {name: wall / baseline for name, (wall, _) in timings.items()},
-        "cpu_ratio_to_orjson": {name: cpu / baseline_cpu for name, (_, cpu) in timings.items()},
+        "seconds": {name: med(name, 0) for name in rounds},
+        "cpu_seconds": {name: med(name, 1) for name in rounds},
+        "load_1m": {name: med(name, 2) for name in rounds},
+        "claims_per_second": {name: n_claims / med(name, 0) for name in rounds},
+        "claims_per_cpu_second": {name: n_claims / med(name, 1) for name in rounds},
+        "ratio_to_orjson": {name: ratio(name, 0) for name in rounds},
+        "cpu_ratio_to_orjson": {name: ratio(name, 1) for name in rounds},
         "claims_read": fast.frame.n_claims,
         "errors": len(fast.errors),
     }
+
+
+def main() -> dict[str, Any]:
+    ci = os.environ.get("CI", "").lower() == "true"
+    n_claims = 20_000 if ci else 200_000
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "claims.jsonl"
+        write_claims(path, n_claims)
+        figures = _table(path, n_claims, with_pydantic=True)
+        given = Path(os.environ.get("CLAIMRISK_BENCH_CLAIMS", ""))
+        if not ci and given.is_file():
+            sample = Path(folder) / given.name
+            with given.open("rb") as src, sample.open("wb") as dst:
+                for k, line in enumerate(src):
+                    if k >= n_claims:
+                        break
+                    dst.write(line)
+            n_given = sum(1 for _ in sample.open("rb"))
+            figures["given_file"] = _table(sample, n_given, with_pydantic=False)
+    return figures
 
 
 if __name__ == "__main__":

@@ -9,6 +9,10 @@ Wall and CPU medians are both reported: on a shared machine compare CPU time and
 single-claim figures come with thread CPU percentiles, which scheduling delays do not inflate.
 
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 .venv/bin/python -m benchmarks.bench_features
+    .venv/bin/python -m benchmarks.bench_features check     # only the check figures (200k claims)
+
+The ``check`` input is ``$CLAIMRISK_BENCH_CLAIMS`` (its first 200k lines) when set, else a synthetic
+history made here (``synthetic.history.write_history``, seed 11).
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import resource
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -297,6 +303,8 @@ def _medians(fn: Callable[[], Any], repeats: int) -> tuple[float, float]:
 
 
 def _jsonl_claims(n_claims: int, seed: int, path: Path) -> Path:
+    """The first ``n_claims`` lines of ``$CLAIMRISK_BENCH_CLAIMS`` (or of data/synthetic/history),
+    else a fresh synthetic history of that size (``claimrisk synth --seed 11``, as in the brief)."""
     existing = Path(os.environ.get("CLAIMRISK_BENCH_CLAIMS", "data/synthetic/history/claims.jsonl"))
     if existing.is_file() and os.environ.get("CI", "").lower() != "true":
         with existing.open("rb") as src, path.open("wb") as dst:
@@ -305,26 +313,79 @@ def _jsonl_claims(n_claims: int, seed: int, path: Path) -> Path:
                     break
                 dst.write(line)
         return path
-    rng = np.random.default_rng(seed)
-    rows = []
-    for k in range(n_claims):
-        n_lines = int(rng.integers(1, 4))
-        lines = [
-            {"line_number": j + 1, "procedure_code": _CODES[int(rng.integers(len(_CODES)))],
-             "description": "EXAMPLEMAB 100MG IV", "charge": 100.0, "units": 1.0, "service_date": "2026-01-10",
-             "diagnosis_pointers": [1], "modifiers": ["JZ"],
-             "drug": {"ndc": _NDCS[1 + int(rng.integers(len(_NDCS) - 1))], "quantity": 2.0, "unit": "UN"}}
-            for j in range(n_lines)
-        ]
-        payer_id, payer_type = _PAYERS[int(rng.integers(len(_PAYERS)))]
-        rows.append(orjson.dumps({
-            "claim_id": f"J{k}", "payer": {"id": payer_id, "type": payer_type}, "billing_provider_npi": "1234567893",
-            "place_of_service": "11", "total_charge": 100.0 * n_lines, "diagnosis_codes": ["M06.9"],
-            "submission_date": "2026-01-15", "lines": lines,
-            "attachments": [{"report_type": "OZ", "transmission": "FX", "control_number": "C"}],
-        }))
-    path.write_bytes(b"\n".join(rows) + b"\n")
+    from synthetic.history import write_history
+
+    write_history(seed, n_claims, path.parent / "history")
+    (path.parent / "history" / "claims.jsonl").replace(path)
     return path
+
+
+def _cpu_seconds() -> float:
+    """CPU of this process and of its finished children (the check workers), user + system."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def check_figures(n_claims: int, repeats: int = REPEATS) -> dict[str, Any]:
+    """``claimrisk check`` with 1 and 2 worker processes against an orjson-only parse of the same
+    file (one ``orjson.loads`` per line), measured in interleaved rounds (parse, check 1, check 2)
+    so a change in the machine's load hits all three alike; ratios are medians of per-round ratios.
+    CPU includes the workers; the 1-minute load average is taken after each figure."""
+    from features.commands import WORKERS_ENV, check
+
+    with tempfile.TemporaryDirectory() as tmp:
+        jsonl = _jsonl_claims(n_claims, seed=11, path=Path(tmp) / "claims.jsonl")
+        out = Path(tmp) / "out.jsonl"
+
+        def parse_only() -> None:
+            with jsonl.open("rb") as fh:
+                for line in fh:
+                    orjson.loads(line)
+
+        def timed(run: Callable[[], Any]) -> tuple[float, float, float]:
+            started, cpu = time.perf_counter(), _cpu_seconds()
+            run()
+            wall, used = time.perf_counter() - started, _cpu_seconds() - cpu
+            return wall, used, os.getloadavg()[0]
+
+        rounds: dict[str, list[tuple[float, float, float]]] = {"parse": [], "check_1": [], "check_2": []}
+        outputs: dict[int, bytes] = {}
+        saved = os.environ.get(WORKERS_ENV)
+        try:
+            with _parallel_for_any_size():  # forced, whatever the file size: the figures are about the workers
+                for _ in range(repeats):
+                    rounds["parse"].append(timed(parse_only))
+                    for workers in (1, 2):
+                        os.environ[WORKERS_ENV] = str(workers)
+                        rounds[f"check_{workers}"].append(timed(lambda: check(input_path=jsonl, output_path=out)))
+                        outputs[workers] = out.read_bytes()
+        finally:
+            if saved is None:
+                os.environ.pop(WORKERS_ENV, None)
+            else:
+                os.environ[WORKERS_ENV] = saved
+        assert outputs[1] == outputs[2], "check wrote different output with 2 workers"
+        n_checked = outputs[1].count(b"\n")
+
+    def med(name: str, k: int) -> float:
+        return statistics.median(r[k] for r in rounds[name])
+
+    def ratio(name: str, k: int) -> float:
+        return statistics.median(a[k] / b[k] for a, b in zip(rounds[name], rounds["parse"], strict=True))
+
+    figures: dict[str, Any] = {"check_claims": n_checked, "check_repeats": repeats}
+    for name in rounds:
+        figures[f"{name}_s"] = round(med(name, 0), 3)
+        figures[f"{name}_cpu_s"] = round(med(name, 1), 3)
+        figures[f"{name}_load_1m"] = round(med(name, 2), 2)
+    for name in ("check_1", "check_2"):
+        figures[f"{name}_vs_parse_ratio"] = round(ratio(name, 0), 2)
+        figures[f"{name}_cpu_vs_parse_cpu_ratio"] = round(ratio(name, 1), 2)
+    figures["check_1_claims_per_s"] = round(n_checked / med("check_1", 0))
+    figures["check_rounds"] = [
+        {name: tuple(round(v, 3) for v in rounds[name][k]) for name in rounds} for k in range(repeats)
+    ]
+    return figures
 
 
 @contextlib.contextmanager
@@ -345,7 +406,6 @@ def main() -> dict[str, Any]:
     n_json_claims = 5_000 if ci else 200_000
     n_loop_lines = 10_000 if ci else 100_000
 
-    from features.commands import WORKERS_ENV, check
     from features.rules.engine import default_policies, default_reference, evaluate
     from features.transformer import ClaimFeaturizer
 
@@ -372,35 +432,7 @@ def main() -> dict[str, Any]:
     mismatches = [i for i in sample if naive.claim(dicts[i]) != vectorized[i]]
     assert not mismatches, f"naive and vectorized rules differ on claims {mismatches[:5]}"
 
-    # check command vs orjson-only parse
-    with tempfile.TemporaryDirectory() as tmp:
-        jsonl = _jsonl_claims(n_json_claims, seed=3, path=Path(tmp) / "claims.jsonl")
-        out = Path(tmp) / "out.jsonl"
-
-        def parse_only() -> None:
-            with jsonl.open("rb") as fh:
-                for line in fh:
-                    orjson.loads(line)
-
-        parse_s, parse_cpu = _medians(parse_only, REPEATS)
-        check_runs: dict[int, tuple[float, float]] = {}
-        outputs: dict[int, bytes] = {}
-        saved = os.environ.get(WORKERS_ENV)
-        try:
-            for workers in (1, 2):  # forced, whatever the file size: the figures are about the workers
-                os.environ[WORKERS_ENV] = str(workers)
-                with _parallel_for_any_size():
-                    check_runs[workers] = _medians(lambda: check(input_path=jsonl, output_path=out), REPEATS)
-                outputs[workers] = out.read_bytes()
-        finally:
-            if saved is None:
-                os.environ.pop(WORKERS_ENV, None)
-            else:
-                os.environ[WORKERS_ENV] = saved
-        assert outputs[1] == outputs[2], "check wrote different output with 2 workers"
-        n_checked = outputs[1].count(b"\n")
-        check_s, check_cpu = check_runs[1]
-        check2_s = check_runs[2][0]
+    checked = check_figures(n_json_claims)
 
     # one claim through rules + features
     one = frame.take([3])
@@ -429,13 +461,15 @@ def main() -> dict[str, Any]:
         "naive_loop_lines_per_s": round(lines_loop / loop_s),
         "vectorized_vs_naive_ratio": round((frame.n_lines / rules_s) / (lines_loop / loop_s), 1),
         "naive_equal_on_sample": len(list(sample)),
-        "check_claims": n_checked,
-        "check_s": round(check_s, 3),
-        "check_2_workers_s": round(check2_s, 3),
-        "orjson_parse_s": round(parse_s, 3),
-        "check_vs_parse_ratio": round(check_s / parse_s, 2),
-        "check_2_workers_vs_parse_ratio": round(check2_s / parse_s, 2),
-        "check_cpu_vs_parse_cpu_ratio": round(check_cpu / parse_cpu, 2),  # 1 process: both on one core
+        "check_claims": checked["check_claims"],
+        "check_s": checked["check_1_s"],
+        "check_2_workers_s": checked["check_2_s"],
+        "orjson_parse_s": checked["parse_s"],
+        "check_vs_parse_ratio": checked["check_1_vs_parse_ratio"],
+        "check_2_workers_vs_parse_ratio": checked["check_2_vs_parse_ratio"],
+        "check_cpu_vs_parse_cpu_ratio": checked["check_1_cpu_vs_parse_cpu_ratio"],
+        "check_2_workers_cpu_vs_parse_cpu_ratio": checked["check_2_cpu_vs_parse_cpu_ratio"],
+        "check_load_1m": checked["check_1_load_1m"],
         "single_claim_us_p50": round(float(p50), 1),
         "single_claim_us_p99": round(float(p99), 1),
         "single_claim_cpu_us_p50": round(float(cpu_p50), 1),
@@ -449,5 +483,14 @@ def main() -> dict[str, Any]:
     return results
 
 
+def main_check() -> dict[str, Any]:
+    """Only the ``check`` figures: ``python -m benchmarks.bench_features check``."""
+    figures = check_figures(5_000 if os.environ.get("CI", "").lower() == "true" else 200_000)
+    width = max(len(k) for k in figures)
+    for key, value in figures.items():
+        print(f"{key:<{width}}  {value}")
+    return figures
+
+
 if __name__ == "__main__":
-    main()
+    main_check() if sys.argv[1:] == ["check"] else main()
