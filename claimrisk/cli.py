@@ -65,7 +65,7 @@ def _score(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from serving.commands import serve
 
-    return serve(host=args.host, port=args.port)
+    return serve(host=args.host, port=args.port, workers=args.workers)
 
 
 def _import_reference(args: argparse.Namespace) -> int:
@@ -120,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="run the HTTP API")
     p.add_argument("--host", default=os.environ.get("CLAIMRISK_HOST", "127.0.0.1"))
     p.add_argument("--port", type=int, default=int(os.environ.get("CLAIMRISK_PORT", "8000")))
+    p.add_argument("--workers", type=int, default=None,
+                   help="worker processes (default: CLAIMRISK_WORKERS, else the usable cores)")
     p.set_defaults(run=_serve)
 
     p = sub.add_parser("import-reference", help="import a new quarter of CMS reference files")

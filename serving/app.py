@@ -4,6 +4,10 @@ Middleware order, outermost first: access log (times and counts every request, r
 → request guard (401 without a key, 413 for oversized bodies, both before any body is read) → the
 routes. The model is loaded in the lifespan; if it cannot be, the app still starts, answers rules-only
 checks and reports 503 from ``/readyz`` and the scoring routes until a model appears.
+
+``claimrisk serve --workers N`` (N > 1) runs ``create_worker_app`` in each of N uvicorn worker
+processes: each loads and verifies the model itself, watches the export on its own, and follows
+the reload notice of ``serving.workers`` so that ``POST /v1/admin/reload`` reaches all of them.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -28,6 +32,7 @@ from serving.openapi import install_openapi
 from serving.responses import json_response
 from serving.routes import check, health, model, score
 from serving.scorer import load_rule_context
+from serving.workers import NOTICE_POLL_SECONDS, ReloadNotice, reload_notice_from_env
 
 logger = logging.getLogger("claimrisk.app")
 
@@ -37,19 +42,34 @@ DESCRIPTION = (
 )
 
 
-async def _watch_export(store: ModelStore, metrics: ServingMetrics, every: float) -> None:
-    """Pick up a newly promoted export without a restart; a failed load keeps the old model."""
+async def _load_when(
+    store: ModelStore, metrics: ServingMetrics, every: float, due: Callable[[], bool], event: str
+) -> None:
+    """Poll ``due`` and load the promoted model when it says so; a failed load keeps the old model.
+
+    Two pollers use it: the export watch (a newly promoted export appears without a restart) and,
+    with several workers, the reload notice (another worker answered ``POST /v1/admin/reload``)."""
     while True:
         await asyncio.sleep(every)
         try:
-            if store.export_changed() and await asyncio.to_thread(store.try_load):
+            if due() and await asyncio.to_thread(store.try_load):
                 metrics.set_model(store.scorer.model_version)
                 freeze_heap()
         except Exception as exc:  # never let the watcher die
-            logger.error("model watch failed", extra={"event": "model_watch_failed", "reason": type(exc).__name__})
+            logger.error("model watch failed", extra={"event": event, "reason": type(exc).__name__})
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_worker_app() -> FastAPI:
+    """The app of one uvicorn worker process (``claimrisk serve --workers N``): a fresh process
+    reads its settings and sets up logging itself, and joins the server's reload notice."""
+    from serving.logs import configure_logging
+
+    settings = Settings()
+    configure_logging(settings.log_level)
+    return create_app(settings, reload_notice=reload_notice_from_env())
+
+
+def create_app(settings: Settings | None = None, *, reload_notice: ReloadNotice | None = None) -> FastAPI:
     settings = settings or Settings()
     metrics = ServingMetrics()
 
@@ -60,16 +80,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await asyncio.to_thread(store.try_load)
         metrics.set_model(store.scorer.model_version)
         freeze_heap()
-        watcher = None
+        watchers: list[asyncio.Task[None]] = []
         if settings.reload_poll_seconds > 0 and settings.model_source == "export":
-            watcher = asyncio.create_task(_watch_export(store, metrics, settings.reload_poll_seconds))
+            watchers.append(asyncio.create_task(
+                _load_when(store, metrics, settings.reload_poll_seconds, store.export_changed, "model_watch_failed")
+            ))
+        if reload_notice is not None:
+            watchers.append(asyncio.create_task(
+                _load_when(store, metrics, NOTICE_POLL_SECONDS, reload_notice.received, "reload_notice_failed")
+            ))
         try:
             yield
         finally:
-            if watcher is not None:
+            for watcher in watchers:
                 watcher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await watcher
+            metrics.worker_exited()
 
     app = FastAPI(
         title="claimrisk",
@@ -82,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.metrics = metrics
+    app.state.reload_notice = reload_notice
 
     @app.exception_handler(ServingError)
     async def _serving_error(request: Request, exc: ServingError) -> Response:

@@ -7,6 +7,7 @@ bad value stops the process at start-up instead of failing the first request.
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -16,6 +17,14 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 DEFAULT_MODELS_DIR = Path("models")
 MIN_KEY_LENGTH = 8
 _PLACEHOLDER_KEYS = {"changeme", "change-me", "secret", "password", "apikey", "api-key"}
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (a container's CPU set, not the host's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 class Settings(BaseSettings):
@@ -34,6 +43,9 @@ class Settings(BaseSettings):
     reload_poll_seconds: Annotated[float, Field(ge=0, le=86_400)] = 5.0
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     access_log: bool = True
+    # uvicorn worker processes, each with its own copy of the model: one Python process uses one core
+    # at most, so one per usable core; 1 runs the app in the serving process itself.
+    workers: Annotated[int, Field(ge=1, le=64)] = Field(default_factory=usable_cores)
     # FastAPI's native OpenTelemetry (traces, metrics, logs to the global providers); off by default
     # because checking for providers costs every request and Prometheus + JSON logs cover operations.
     otel: bool = False

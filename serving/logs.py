@@ -48,6 +48,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "msg": record.getMessage(),
+            "pid": record.process,  # which worker process, with ``claimrisk serve --workers N``
         }
         for name in SAFE_FIELDS:
             value = record.__dict__.get(name)

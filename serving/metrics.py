@@ -2,55 +2,58 @@
 
 A private registry per app (not the process-global default) so that tests and several apps in one
 process do not collide. Route labels are route templates, never raw paths, to bound cardinality.
+
+With several uvicorn workers each worker is its own process, and a scrape of ``/metrics`` reaches
+only one of them; ``claimrisk serve`` then sets ``PROMETHEUS_MULTIPROC_DIR`` (prometheus_client's
+multi-process mode: every worker writes its values to memory-mapped files in that folder) and
+``render`` adds up all workers' files, so any worker answers for the whole server.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
+import os
 
 import numpy as np
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import HistogramMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
-from prometheus_client.registry import Collector
 
 LATENCY_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
 RISK_BUCKETS = tuple(round(0.05 * i, 2) for i in range(1, 20)) + (1.0,)
+MULTIPROCESS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
-__all__ = ["CONTENT_TYPE_LATEST", "ServingMetrics"]
+__all__ = ["CONTENT_TYPE_LATEST", "ServingMetrics", "multiprocess_dir"]
 
 
-class RiskHistogram(Collector):
-    """A histogram fed whole arrays at once: a 1,000-claim batch costs one ``np.searchsorted``
-    instead of 1,000 locked ``observe`` calls."""
+def multiprocess_dir() -> str | None:
+    """The shared folder of multi-process mode, or None when this process is the whole server."""
+    return os.environ.get(MULTIPROCESS_DIR_ENV) or None
 
-    def __init__(self, name: str, documentation: str, buckets: tuple[float, ...]) -> None:
-        self.name = name
-        self.documentation = documentation
+
+class ArrayHistogram:
+    """A Prometheus histogram fed whole arrays: a 1,000-claim batch costs one ``np.searchsorted``
+    and one increment per touched bucket, instead of 1,000 ``observe`` calls.
+
+    It writes into a regular ``Histogram``'s bucket and sum values (non-cumulative, bucket ``i``
+    holding values ``<= bound i`` and above the previous bound, exactly as ``observe`` files them),
+    so exposition and multi-process aggregation are prometheus_client's own.
+    """
+
+    def __init__(self, name: str, documentation: str, buckets: tuple[float, ...], registry: CollectorRegistry) -> None:
+        self.histogram = Histogram(name, documentation, buckets=buckets, registry=registry)
         self.bounds = np.asarray(buckets, dtype=np.float64)
-        self.counts = np.zeros(len(buckets) + 1, dtype=np.int64)  # last slot: above the top bound
-        self.total = 0.0
-        self._lock = threading.Lock()
+        self._slots = self.histogram._buckets  # one value per bound, then +Inf
+        self._sum = self.histogram._sum
 
     def observe_many(self, values: np.ndarray) -> None:
-        slots = np.searchsorted(self.bounds, values, side="left")
-        add = np.bincount(slots, minlength=self.counts.shape[0])
-        with self._lock:
-            self.counts += add
-            self.total += float(values.sum())
-
-    def collect(self) -> Iterator[HistogramMetricFamily]:
-        with self._lock:
-            cumulative = np.cumsum(self.counts).tolist()
-            total = self.total
-        buckets = [(repr(float(b)), c) for b, c in zip(self.bounds.tolist(), cumulative, strict=False)]
-        buckets.append(("+Inf", cumulative[-1]))
-        yield HistogramMetricFamily(self.name, self.documentation, buckets=buckets, sum_value=total)
+        add = np.bincount(np.searchsorted(self.bounds, values, side="left"), minlength=len(self._slots))
+        for slot in np.flatnonzero(add).tolist():
+            self._slots[slot].inc(int(add[slot]))
+        self._sum.inc(float(values.sum()))
 
 
 class ServingMetrics:
     def __init__(self) -> None:
+        self.multiprocess = multiprocess_dir() is not None
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
             "claimrisk_http_requests",
@@ -65,22 +68,31 @@ class ServingMetrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
-        self.risk = RiskHistogram(
-            "claimrisk_risk", "Served denial risks (one observation per scored claim)", RISK_BUCKETS
+        self.risk = ArrayHistogram(
+            "claimrisk_risk", "Served denial risks (one observation per scored claim)", RISK_BUCKETS, self.registry
         )
-        self.registry.register(self.risk)
         self.claims_scored = Counter(
             "claimrisk_claims_scored", "Claims scored by decision", ("decision",), registry=self.registry
         )
+        self._review = self.claims_scored.labels("review")
+        self._pass = self.claims_scored.labels("pass")
+        # livemax: a version is "loaded" while any live worker serves it (a dead worker's files drop out).
         self.model_info = Gauge(
             "claimrisk_model_loaded", "1 for the model version being served", ("model_version",),
-            registry=self.registry,
+            registry=self.registry, multiprocess_mode="livemax",
         )
         self._served_version: str | None = None
+        # Labelled children cached: ``labels()`` takes a lock and builds a key on every call.
+        self._request_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
-        self.requests.labels(route, method, str(status)).inc()
-        self.latency.labels(route).observe(seconds)
+        key = (route, method, status)
+        children = self._request_children.get(key)
+        if children is None:
+            children = (self.requests.labels(route, method, str(status)), self.latency.labels(route))
+            self._request_children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
     def observe_risks(self, risks: np.ndarray, review: np.ndarray) -> None:
         if risks.shape[0] == 0:
@@ -89,18 +101,34 @@ class ServingMetrics:
         n_review = int(np.count_nonzero(review))
         n_pass = int(review.shape[0]) - n_review
         if n_review:
-            self.claims_scored.labels("review").inc(n_review)
+            self._review.inc(n_review)
         if n_pass:
-            self.claims_scored.labels("pass").inc(n_pass)
+            self._pass.inc(n_pass)
 
     def set_model(self, version: str | None) -> None:
         if version == self._served_version:
             return
         if self._served_version is not None:
-            self.model_info.remove(self._served_version)
+            if self.multiprocess:  # a removed label stays in the shared files: zero it instead
+                self.model_info.labels(self._served_version).set(0)
+            else:
+                self.model_info.remove(self._served_version)
         if version is not None:
             self.model_info.labels(version).set(1)
         self._served_version = version
 
     def render(self) -> bytes:
+        if self.multiprocess:
+            from prometheus_client import multiprocess
+
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+            return generate_latest(registry)
         return generate_latest(self.registry)
+
+    def worker_exited(self) -> None:
+        """Drop this worker's live gauges from the shared files (its counters keep counting)."""
+        if self.multiprocess:
+            from prometheus_client import multiprocess
+
+            multiprocess.mark_process_dead(os.getpid())

@@ -43,7 +43,7 @@ async def get_model(request: Request, scorer: ScorerDep, settings: SettingsDep) 
 @router.post(
     "/admin/reload",
     response_model=ReloadResult,
-    summary="load the currently promoted model now (requests in flight finish on the old one)",
+    summary="load the currently promoted model now (requests in flight finish on the old one; every worker reloads)",
     responses=_MODEL_RESPONSES,
 )
 async def reload_model(request: Request, store: StoreDep, metrics: MetricsDep) -> Response:
@@ -51,6 +51,9 @@ async def reload_model(request: Request, store: StoreDep, metrics: MetricsDep) -
     scorer = await asyncio.to_thread(store.load)
     metrics.set_model(scorer.model_version)
     freeze_heap()
+    notice = request.app.state.reload_notice
+    if notice is not None:  # the other worker processes load it too (serving.workers)
+        notice.publish()
     request.state.model_version = scorer.model_version
     return json_response(
         {

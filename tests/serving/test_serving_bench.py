@@ -8,16 +8,25 @@ import pytest
 @pytest.mark.benchmark
 def test_bench_serving_runs_and_reports_sane_figures(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CI", "true")
+    monkeypatch.setenv("BENCH_SERVING_WORKERS", "2")
     import benchmarks.bench_serving as bench
 
     monkeypatch.setattr(bench, "CI", True)
     results = bench.main()
     api = results["api"]
+    assert api["workers"] == 2
     assert api["healthz"]["rps"] > 50
     assert api["score"]["rps"] > 10
     assert api["score"]["non_2xx"] == 0 and api["batch"]["non_2xx"] == 0
     assert 0 < api["score"]["p50_ms"] <= api["score"]["p99_ms"]
     assert api["batch"]["claims_per_s"] > 200
+    # the server's CPU per request is measured across its worker processes (0 would mean it was not)
+    assert 0.05 < api["score"]["server_cpu_ms"] < 100
+    assert api["healthz"]["server_cpu_ms"] < api["score"]["server_cpu_ms"] < api["batch"]["server_cpu_ms"]
+    in_process = results["in_process"]
+    assert 0 < in_process["healthz_us"] < in_process["score_us"] < in_process["batch_1000_ms"] * 1000
+    assert in_process["step_featurize_us"] > 0 and in_process["predict_rows"] >= 1
     assert results["worklist"]["claims"] == 20_000
     assert results["worklist"]["claims_per_s"] > 1000
+    assert min(results["worklist"][k] for k in ("read_s", "score_rank_s", "write_s")) > 0
     assert results["load_generator"] in ("wrk", "python-asyncio")

@@ -42,7 +42,7 @@ class LiveServer:
         return self.log_path.read_text(errors="replace")
 
 
-def start_server(models_dir: Path, log_path: Path, **env: str) -> LiveServer:
+def start_server(models_dir: Path, log_path: Path, workers: int = 1, **env: str) -> LiveServer:
     port = free_port()
     environment = {
         **os.environ,
@@ -53,11 +53,12 @@ def start_server(models_dir: Path, log_path: Path, **env: str) -> LiveServer:
     }
     log = log_path.open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "claimrisk", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "claimrisk", "serve", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(workers)],
         env=environment, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 60 * workers
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(f"server exited: {log_path.read_text()}")
@@ -84,9 +85,8 @@ def server_models(models_dir: Path, tmp_path: Path) -> Path:
     return copy
 
 
-@pytest.fixture
-def live(server_models: Path, tmp_path: Path) -> Iterator[LiveServer]:
-    server = start_server(server_models, tmp_path / "server.log", CLAIMRISK_API_KEYS=API_KEY,
+def _serve(models: Path, tmp_path: Path, workers: int) -> Iterator[LiveServer]:
+    server = start_server(models, tmp_path / "server.log", workers, CLAIMRISK_API_KEYS=API_KEY,
                           CLAIMRISK_RELOAD_POLL_SECONDS="0.3")
     try:
         yield server
@@ -94,8 +94,24 @@ def live(server_models: Path, tmp_path: Path) -> Iterator[LiveServer]:
         stop_server(server)
 
 
+@pytest.fixture(params=[1, 2], ids=["1-worker", "2-workers"])
+def live(request: pytest.FixtureRequest, server_models: Path, tmp_path: Path) -> Iterator[LiveServer]:
+    """The server as one process, and as two worker processes (``--workers 2``)."""
+    yield from _serve(server_models, tmp_path, request.param)
+
+
+@pytest.fixture
+def live_one(server_models: Path, tmp_path: Path) -> Iterator[LiveServer]:
+    yield from _serve(server_models, tmp_path, 1)
+
+
 def _headers() -> dict[str, str]:
     return {"X-API-Key": API_KEY}
+
+
+def _versions_seen_by_new_connections(url: str, n: int) -> list[str]:
+    """The model version answered on ``n`` new connections (so, with workers, by all of them)."""
+    return [httpx.get(f"{url}/v1/model", headers=_headers(), timeout=10).json()["model_version"] for _ in range(n)]
 
 
 def test_e2e_every_route_over_http_and_no_phi_in_server_logs(live: LiveServer, claim: dict[str, Any]) -> None:
@@ -160,6 +176,9 @@ def test_reload_under_load_has_no_failed_request(live: LiveServer, claim: dict[s
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and (not seen or seen[-1][1] != "e2e-reloaded-2"):
             time.sleep(0.1)
+        # every worker: fresh connections land on each of them (the kernel spreads them by address)
+        while time.monotonic() < deadline and set(_versions_seen_by_new_connections(live.url, 12)) != {"e2e-reloaded-2"}:
+            time.sleep(0.2)
         time.sleep(0.5)
         # the explicit reload endpoint too (needs the key)
         assert httpx.post(f"{live.url}/v1/admin/reload").status_code == 401
@@ -177,7 +196,8 @@ def test_reload_under_load_has_no_failed_request(live: LiveServer, claim: dict[s
     assert old_version in versions and versions[-1] == "e2e-reloaded-2"
 
 
-def test_tampered_export_is_refused_and_the_old_model_keeps_serving(live: LiveServer, claim: dict[str, Any]) -> None:
+def test_tampered_export_is_refused_and_the_old_model_keeps_serving(live_one: LiveServer, claim: dict[str, Any]) -> None:
+    live = live_one
     before = httpx.get(f"{live.url}/v1/model", headers=_headers()).json()["model_version"]
     metadata = json.loads((live.models_dir / "claimrisk.json").read_text())
     metadata["sha256"] = "0" * 64
@@ -225,7 +245,7 @@ def test_server_without_a_model_is_live_but_not_ready(tmp_path: Path, claim: dic
     port = free_port()
     log = (tmp_path / "s.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "claimrisk", "serve", "--port", str(port)],
+        [sys.executable, "-m", "claimrisk", "serve", "--port", str(port), "--workers", "1"],
         env={**os.environ, "CLAIMRISK_MODELS_DIR": str(empty)}, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
@@ -246,7 +266,8 @@ def test_server_without_a_model_is_live_but_not_ready(tmp_path: Path, claim: dic
         assert process.wait(timeout=30) == 0
 
 
-def test_schemathesis_finds_no_server_error_or_schema_violation(live: LiveServer, tmp_path: Path) -> None:
+def test_schemathesis_finds_no_server_error_or_schema_violation(live_one: LiveServer, tmp_path: Path) -> None:
+    live = live_one
     st = Path(sys.executable).with_name("st")
     command = [
         str(st), "run", f"{live.url}/openapi.json",
