@@ -1036,6 +1036,16 @@ def read_claims_jsonl(path: Path, *, chunk_bytes: int = CHUNK_BYTES) -> ClaimRea
     return collector.result()
 
 
+def read_claims_jsonl_bytes(data: bytes, *, source: str = "request") -> ClaimReadResult:
+    """``read_claims_jsonl`` of JSONL already in memory (an API batch), without a file between:
+    the same checks, values and ``line N`` errors."""
+    if not data.endswith(b"\n"):
+        data += b"\n"
+    collector = _ClaimCollector(source, dt.date.today())
+    collector.add(_ChunkLines.split(data, 0))
+    return collector.result()
+
+
 def jsonl_parts(path: Path, n_parts: int) -> list[tuple[int, int, int]]:
     """Split a JSONL file into about ``n_parts`` byte ranges that end at line ends, for readers
     working in parallel: (start, stop, lines before start) each, covering the whole file in order.

@@ -5,7 +5,7 @@ than FastAPI's ``json.loads`` + validate and lets the API decide exactly what a 
 
 A batch goes to the columnar form without building a ``Claim`` per claim: pydantic validation plus
 ``from_claims`` cost about 60 µs a claim, the floor of a batch. The claims are re-emitted as JSONL
-(orjson) and read by the Arrow reader of ``claims.jsonl``, which accepts exactly what
+(orjson) and read in memory by the Arrow reader of ``claims.jsonl``, which accepts exactly what
 ``Claim.model_validate`` accepts, with the same values. Only the claims it rejects are validated
 one by one here, which keeps this module's wording of errors (every field, not just the first) and
 its integral-float leniency; so one bad claim becomes one entry in ``errors`` and never fails the
@@ -14,10 +14,7 @@ others.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -90,10 +87,6 @@ def _batch_shape_error(msg: str, loc: list[str | int], kind: str) -> InvalidInpu
     return InvalidInput("the batch is invalid", [{"loc": loc, "msg": msg, "type": kind}])
 
 
-# RAM-backed when the host has it: the batch file lives for one request and holds claim content.
-_SCRATCH_DIR = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
-
-
 @dataclass(frozen=True)
 class BatchFrame:
     frame: ClaimFrame  # the valid claims, in submitted order
@@ -124,14 +117,9 @@ def _batch_items(body: bytes, max_batch: int) -> list[Any]:
 
 def _read_as_jsonl(items: list[Any]) -> tuple[ClaimFrame, np.ndarray]:
     """(frame of the items the Arrow reader accepts, their indices in ``items``)."""
-    from claims.jsonl import read_claims_jsonl
+    from claims.jsonl import read_claims_jsonl_bytes
 
-    payload = b"\n".join([orjson.dumps(item) for item in items])
-    with tempfile.NamedTemporaryFile(dir=_SCRATCH_DIR, prefix="claimrisk-batch-", suffix=".jsonl") as scratch:
-        scratch.write(payload)
-        scratch.write(b"\n")
-        scratch.flush()
-        read = read_claims_jsonl(Path(scratch.name))
+    read = read_claims_jsonl_bytes(b"\n".join([orjson.dumps(item) for item in items]) + b"\n")
     return read.frame, np.asarray(read.positions, dtype=np.int64) - 1  # line numbers are 1-based
 
 

@@ -154,3 +154,15 @@ def test_many_frame_batches_equal_one(tmp_path: Path, monkeypatch: pytest.Monkey
     fast = read_claims_jsonl(path, chunk_bytes=20_000)
     tests.assert_same_result(fast, reference)
     assert len(reference.errors) > 50 and reference.frame.n_claims > 1500
+
+
+def test_bytes_in_memory_read_like_the_file(tmp_path: Path) -> None:
+    """The API's batch reader (no file between) accepts, rejects and values exactly as the file reader."""
+    tests = _sibling("test_claims_jsonl")
+    path = tmp_path / "mixture.jsonl"
+    tests.write_mixture(path, n_good=400, seed=5)
+    from_file = read_claims_jsonl(path)
+    data = path.read_bytes()
+    in_memory = jsonl.read_claims_jsonl_bytes(data.rstrip(b"\n"), source=path.name)  # no final newline either
+    tests.assert_same_result(in_memory, from_file)
+    assert len(from_file.errors) > 10 and from_file.frame.n_claims >= 400
