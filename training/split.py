@@ -14,6 +14,12 @@ import numpy as np
 
 from claims.errors import InputError
 
+# The validation slice (early stopping, calibration, the operating point) as a share of the train
+# period. 10 % rather than 15 %: on four 200k-claim synthetic histories the model fitted on the larger
+# fit slice came 0.0009 ROC-AUC closer to the oracle on average (0.0085 vs 0.0094), and 10 % of a
+# history worth training on still leaves thousands of denials to calibrate on.
+VALIDATION_FRACTION = 0.10
+
 
 @dataclass(frozen=True)
 class TimeSplit:
@@ -30,7 +36,7 @@ class TimeSplit:
 
 
 def time_split(
-    submission_date: np.ndarray, *, holdout_fraction: float, validation_fraction: float = 0.15
+    submission_date: np.ndarray, *, holdout_fraction: float, validation_fraction: float = VALIDATION_FRACTION
 ) -> TimeSplit:
     """Cut time-ordered claims into fit, validation and holdout slices.
 
