@@ -32,13 +32,14 @@ CODE_SMOOTHING = 5.0
 NDC_SMOOTHING = 10.0
 
 
-def drug_keys(code: np.ndarray, is_noc: np.ndarray, facts: Any) -> np.ndarray:
-    """Per line: the procedure code, or for a NOC line the first HCPCS CMS lists its NDC under."""
-    keys = code.copy()
+def drug_keys(facts: Any) -> np.ndarray:
+    """Per line: the procedure code, or for a NOC line the first HCPCS CMS lists its NDC under
+    (``facts``: the rule engine's LineFacts, which carry the crosswalk look-up it already made)."""
+    keys = facts.code.copy()
     rows = facts.crosswalk_rows
     if rows is None or rows.shape[0] == 0:
         return keys
-    noc = is_noc[rows]
+    noc = facts.is_noc[rows]
     if not noc.any():
         return keys
     listed = facts.crosswalk_listed[noc]
@@ -132,12 +133,11 @@ def _shrunk(pair: float, key: float, prior: float, smoothing: float) -> float:
 def fit_tables(claim: np.ndarray, code_key: np.ndarray, ndc_key: np.ndarray, category: np.ndarray) -> dict[str, Any]:
     """The counts ``log_shares`` needs, from the drug lines of the fitting claims."""
     with_dx = category != NO_DIAGNOSIS
-    claims_dx = np.unique(claim[with_dx])
     cat_codes, cat_uniques = A.factorize(category[with_dx])
-    # the overall mix: share of drug claims per category (each claim counted once)
+    # the overall mix: share of drug claims per category (each claim counted once, at its first line)
     first_line = np.unique(claim[with_dx], return_index=True)[1]
     mix = np.bincount(cat_codes[first_line], minlength=len(cat_uniques)).astype(np.float64)
-    total = max(float(claims_dx.shape[0]), 1.0)
+    total = max(float(first_line.shape[0]), 1.0)
     return {
         "overall": {c: float(m) / total for c, m in zip(cat_uniques, mix.tolist(), strict=True)},
         "unseen": 1.0 / (total + max(len(cat_uniques), 1)),

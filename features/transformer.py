@@ -380,10 +380,9 @@ class ClaimFeaturizer(TransformerMixin, BaseEstimator):
 
         # units: the NDC's unit of measure, NOC units, and mL quantities the UN-only rule cannot check
         ndc_rows = A.rows_where(facts.ndc_present & facts.is_drug)
-        unit = L["drug_unit"]
+        unit = A.map_unique(L["drug_unit"], _unit_local, np.int64)  # normalised: " ml" is ML
         if ndc_rows.size:
-            local = A.map_unique(unit[ndc_rows], _unit_local, np.int64)
-            _add_counts(XT, ci[ndc_rows], local, layout.unit_cols, n)
+            _add_counts(XT, ci[ndc_rows], unit[ndc_rows], layout.unit_cols, n)
         units = L["units"]
         noc_off = facts.is_noc & ~(np.abs(units - 1.0) <= 1e-6)
         XT[idx["noc_lines_units_not_one"]] = np.bincount(ci[noc_off], minlength=n)
@@ -391,7 +390,7 @@ class ClaimFeaturizer(TransformerMixin, BaseEstimator):
         if xw is not None and xw.size:
             quantity = L["drug_quantity"][xw]
             sel = A.rows_where(
-                facts.is_specific_drug[xw] & (unit[xw] == "ML") & (quantity > 0) & np.isfinite(units[xw])
+                facts.is_specific_drug[xw] & (unit[xw] == _UNIT_INDEX["ML"]) & (quantity > 0) & np.isfinite(units[xw])
             )
             if sel.size:
                 rows = xw[sel]
@@ -530,8 +529,8 @@ _UNIT_INDEX = {u: k for k, u in enumerate(_DRUG_UNITS)}
 
 
 def _unit_local(unit: Any) -> int:
-    key = unit.strip().upper() if isinstance(unit, str) else None
-    return _UNIT_INDEX.get(key, len(_DRUG_UNITS)) if key is not None else len(_DRUG_UNITS)
+    """Position among ``_DRUG_UNITS``; anything else (missing, unknown) is the "other" column."""
+    return _UNIT_INDEX.get(unit.strip().upper(), len(_DRUG_UNITS)) if isinstance(unit, str) else len(_DRUG_UNITS)
 
 
 class _DrugLines(NamedTuple):
@@ -547,7 +546,7 @@ class _DrugLines(NamedTuple):
     def of(cls, frame: ClaimFrame, facts: Any) -> _DrugLines:
         rows = A.rows_where(facts.is_drug)
         claim = frame.lines["claim_index"][rows]
-        code_key = drug_context.drug_keys(facts.code, facts.is_noc, facts)[rows]
+        code_key = drug_context.drug_keys(facts)[rows]
         ndc_key = np.where(facts.ndc_present[rows], facts.ndc11[rows], code_key)
         category = drug_context.principal_categories(frame)[claim]
         return cls(rows=rows, claim=claim, code_key=code_key, ndc_key=ndc_key, category=category)

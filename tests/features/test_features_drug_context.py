@@ -118,6 +118,8 @@ def test_ml_quantity_is_checked_against_package_size(kit: Any, fitted: ClaimFeat
     assert wrong["ml_units_log_ratio_max"] == pytest.approx(math.log(10.0), rel=1e-5)
     # the contract's UNITS_MISMATCH rule only reads UN quantities: it stays silent on the same line
     assert wrong["rule:UNITS_MISMATCH"] == 0
+    lower = _row(fitted, kit, _claim(kit, "L", _line(units=200, drug={**BEVACIZUMAB, "unit": "ml"})))
+    assert lower["drug_unit=ML"] == 1 and lower["ml_units_mismatch_lines"] == 1  # units are read case-blind
 
 
 def test_units_charges_and_dates(kit: Any, fitted: ClaimFeaturizer) -> None:
