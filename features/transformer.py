@@ -258,8 +258,10 @@ class ClaimFeaturizer(TransformerMixin, BaseEstimator):
         n = frame.n_claims
         if n == 0:
             return np.zeros((0, self.n_features_out_), dtype=np.float32)
-        # Built feature-major, so that each column is one contiguous write, then turned into the
-        # (claims, features) C-order matrix in a single copy.
+        # Built feature-major, so that each column is one contiguous write, and handed back as its
+        # (claims, features) transpose without a copy: a Fortran-order matrix, as pandas stores a
+        # frame. LightGBM predicts from it as fast as from C order (it reads either layout), and the
+        # copy to C order cost 0.13-0.25 s per million lines, a tenth of the whole build.
         XT = np.zeros((self.n_features_out_, n), dtype=np.float32)
         L = frame.lines
         facts = fired.facts
@@ -349,7 +351,7 @@ class ClaimFeaturizer(TransformerMixin, BaseEstimator):
         XT[idx["prior_authorization"]] = np.bincount(ci[has_pa], minlength=n) > 0
 
         self._drug_context(XT, frame, facts, reference, first, n, leave_self_out)
-        return np.ascontiguousarray(XT.T)
+        return XT.T
 
     def _drug_context(
         self, XT: np.ndarray, frame: ClaimFrame, facts: Any, reference: ReferenceData,
