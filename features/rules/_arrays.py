@@ -13,14 +13,15 @@ values. The frame's columns never mix ``None`` with ``NaN``, so neither pass is 
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-try:  # pandas' own hash tables; the import path has been stable since pandas 1.0
-    from pandas._libs import hashtable as _hashtable
+try:  # pandas' own hash tables (untyped in pandas-stubs); the import path is stable since pandas 1.0
+    _hashtable: Any = importlib.import_module("pandas._libs.hashtable")
 except ImportError:  # pragma: no cover - a pandas without them falls back to pd.factorize
     _hashtable = None
 
