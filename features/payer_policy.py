@@ -132,6 +132,7 @@ class PolicySet:
     _resolved: dict[tuple[str | None, str | None], int] = field(default_factory=dict, repr=False)
     _table: list[Policy] = field(default_factory=list, repr=False)
     _columns: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    _memberships: dict[tuple[str, tuple[str, ...]], np.ndarray] = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(cls, directory: Path | None = None) -> PolicySet:
@@ -187,6 +188,7 @@ class PolicySet:
         self._table.append(policy)
         self._resolved[key] = index
         self._columns.clear()
+        self._memberships.clear()
         return index
 
     def resolve(self, payer_id: np.ndarray, payer_type: np.ndarray) -> np.ndarray:
@@ -220,6 +222,21 @@ class PolicySet:
         self._columns[key] = column
         return column
 
+    def membership(self, key: str, values: list[str]) -> np.ndarray:
+        """(policies, values) bool: is each value in each resolved policy's set ``key`` (NOC codes,
+        invoice report types, banned units)? Remembered per distinct value list, because one
+        claim's few codes recur call after call and the table costs more to build than to find."""
+        memo_key = (key, tuple(values))
+        found = self._memberships.get(memo_key)
+        if found is not None:
+            return found
+        sets = self.column(key).tolist()
+        table = np.array([[v in s for v in values] for s in sets], dtype=bool).reshape(len(sets), len(values))
+        if len(self._memberships) >= _MEMBERSHIP_MEMO_MAX:
+            self._memberships.clear()
+        self._memberships[memo_key] = table
+        return table
+
     @property
     def policies(self) -> list[Policy]:
         return list(self._table)
@@ -230,6 +247,9 @@ class PolicySet:
         for parsed in self.files.values():
             codes.update(c.strip().upper() for c in parsed.noc_codes or ())
         return frozenset(codes)
+
+
+_MEMBERSHIP_MEMO_MAX = 10_000
 
 
 def validate_directory(directory: Path) -> list[str]:

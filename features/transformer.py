@@ -275,7 +275,7 @@ class ClaimFeaturizer(TransformerMixin, BaseEstimator):
         XT[layout.line_cols] = on_lines[layout.line_codes]
 
         # payer, setting, claim shape: claim fields are read once per claim
-        first = _first_rows(ci, n)
+        first = facts.claim_first_row if facts.claim_first_row is not None else A.first_rows(ci, n)
         payer_type = _per_claim_at(L["payer_type"], first, None, ci, n)
         _one_hot(XT, self._category_cols("payer_type", PAYER_TYPES, "payer_type=other"), payer_type)
         claim_type = _per_claim_at(L["claim_type"], first, None, ci, n)
@@ -525,6 +525,7 @@ class _Layout(NamedTuple):
     unit_cols: np.ndarray
 
 
+_FEW_CLAIMS = 8
 _NO_DAY = 1e18  # stands for a missing service date while taking the earliest one
 _DRUG_UNITS = ("UN", "ML", "GR", "F2", "ME")  # the N4 units of measure X12 allows for an NDC quantity
 _UNIT_INDEX = {u: k for k, u in enumerate(_DRUG_UNITS)}
@@ -565,6 +566,10 @@ def _not_sent(transmission: Any) -> bool:
 
 def _one_hot(XT: np.ndarray, cols: dict[Any, int], values: np.ndarray) -> None:
     other = cols[None]
+    if values.shape[0] <= _FEW_CLAIMS:  # the API's one claim: scalar writes, a fifth of a fancy-index write
+        for j, v in enumerate(values.tolist()):
+            XT[cols.get(v, other), j] = 1.0
+        return
     picked = A.map_unique(values, lambda v: cols.get(v, other), np.int64)
     XT[picked, np.arange(values.shape[0])] = 1.0
 
@@ -578,26 +583,6 @@ def _add_counts(XT: np.ndarray, claims: np.ndarray, local: np.ndarray, cols: np.
     """XT[cols[local], claim] = how many rows have that (claim, local) pair; one bincount."""
     width = cols.shape[0]
     XT[cols] = np.bincount(local * n + claims, minlength=width * n).reshape(width, n)
-
-
-def _first_rows(claim_index: np.ndarray, n: int) -> np.ndarray | None:
-    """Start row of each claim when rows are grouped by claim 0..n-1 in order with no claim
-    missing (what every reader builds); None otherwise, and the helpers fall back to scatters."""
-    m = claim_index.shape[0]
-    if m == 0 or n == 0:
-        return None
-    if n == 1:
-        return None if claim_index.any() else _ZERO
-    starts = A.rows_where(claim_index[1:] != claim_index[:-1]) + 1
-    if starts.shape[0] != n - 1 or claim_index[0] != 0:
-        return None
-    starts = np.concatenate((_ZERO, starts))
-    if not np.array_equal(claim_index[starts], np.arange(n)):
-        return None
-    return starts
-
-
-_ZERO = np.zeros(1, dtype=np.int64)
 
 
 def _per_claim_at(

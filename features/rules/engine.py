@@ -87,6 +87,8 @@ class LineFacts:
     crosswalk_rows: np.ndarray | None = None
     crosswalk_quarter: np.ndarray | None = None
     crosswalk_listed: np.ndarray | None = None
+    # start row of each claim when the lines are grouped by claim in order (what readers build), else None
+    claim_first_row: np.ndarray | None = None
 
 
 class EvidenceBlock:
@@ -472,11 +474,35 @@ def _upper(value: Any) -> str:
     return value.strip().upper() if isinstance(value, str) else ""
 
 
-def _per_claim(values: np.ndarray, claim_index: np.ndarray, n_claims: int, fill: Any) -> np.ndarray:
-    """A claim field repeated on its lines -> one value per claim (claims without lines get ``fill``)."""
+def _per_claim(
+    values: np.ndarray, claim_index: np.ndarray, n_claims: int, fill: Any, first: np.ndarray | None = None
+) -> np.ndarray:
+    """A claim field repeated on its lines -> one value per claim (claims without lines get ``fill``);
+    a take at each claim's first line when ``first`` (:func:`_arrays.first_rows`) is known."""
+    if first is not None:
+        return values[first]
     out = np.full(n_claims, fill, dtype=values.dtype)
     out[claim_index] = values
     return out
+
+
+_NO_DAY = np.iinfo(np.int64).max  # no service date yet while taking a claim's earliest one
+
+_CODE_KINDS: weakref.WeakKeyDictionary[Any, dict[str, tuple[bool, bool]]] = weakref.WeakKeyDictionary()
+
+
+def _code_kinds(reference: ReferenceData, codes: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Per distinct normalised code: (listed as a drug code by CMS, an administration code),
+    remembered per reference data."""
+    memo = _CODE_KINDS.get(reference)
+    if memo is None:
+        memo = _CODE_KINDS[reference] = {}
+    if len(memo) > _MEMO_MAX:
+        memo.clear()
+    drug_hcpcs = reference.drug_hcpcs
+    kinds = [memo.get(c) or memo.setdefault(c, (c in drug_hcpcs, is_admin_code(c))) for c in codes]
+    table = np.array(kinds, dtype=bool).reshape(len(codes), 2)
+    return table[:, 0], table[:, 1]
 
 
 _DX_CACHE: dict[str, int] = {}
@@ -661,11 +687,12 @@ def evaluate(
     ci = L["claim_index"]
     line_no = L["line_number"]
     out = _Collector()
+    first = A.first_rows(ci, n_claims)
 
     # --- who pays, and what the codes are -------------------------------------------------------
     # claim fields repeat on every line: decide them once per claim, then spread with a take
     claim_policy = policies.resolve(
-        _per_claim(L["payer_id"], ci, n_claims, None), _per_claim(L["payer_type"], ci, n_claims, None)
+        _per_claim(L["payer_id"], ci, n_claims, None, first), _per_claim(L["payer_type"], ci, n_claims, None, first)
     )
     policy = claim_policy[ci]
     code_idx, code_uniques = A.factorize(L["procedure_code"])
@@ -674,18 +701,15 @@ def evaluate(
     code_table[:] = code_norm
     code = code_table[code_idx]
     noc_sets = policies.column("noc_codes")
-    noc_table = np.array([[c in s for c in code_norm] for s in noc_sets.tolist()], dtype=bool).reshape(
-        len(noc_sets), len(code_norm)
-    )
-    is_noc = noc_table[policy, code_idx]
-    drug_hcpcs = reference.drug_hcpcs
-    in_cms = np.array([c in drug_hcpcs for c in code_norm], dtype=bool)[code_idx]
-    is_admin = np.array([is_admin_code(c) for c in code_norm], dtype=bool)[code_idx]
+    is_noc = policies.membership("noc_codes", code_norm)[policy, code_idx]
+    code_kinds = _code_kinds(reference, code_norm)  # (in the CMS drug list, administration code)
+    in_cms = code_kinds[0][code_idx]
+    is_admin = code_kinds[1][code_idx]
     has_drug = L["has_drug"]
     is_drug = is_noc | in_cms | has_drug
     is_specific = in_cms & ~is_noc
 
-    claim_type = _per_claim(L["claim_type"], ci, n_claims, None)
+    claim_type = _per_claim(L["claim_type"], ci, n_claims, None, first)
     professional = A.map_unique(claim_type, lambda t: t == "professional", np.bool_)
     professional_line = professional[ci]
 
@@ -694,19 +718,22 @@ def evaluate(
     ndc_present, ndc11, normalized = _ndc11(ndc_raw)
     ndc_valid = ndc_present & normalized
     rows = A.rows_where(is_drug & ~ndc_present)
-    out.add("NDC_MISSING", ci[rows], line_no[rows], {"procedure_code": code[rows]})
+    if rows.size:  # evidence is gathered only for the rules that fired (most do not)
+        out.add("NDC_MISSING", ci[rows], line_no[rows], {"procedure_code": code[rows]})
     rows = A.rows_where(ndc_present & ~ndc_valid)
-    out.add(
-        "NDC_INVALID", ci[rows], line_no[rows],
-        {"ndc": ndc_raw[rows], "procedure_code": code[rows]},
-    )
+    if rows.size:
+        out.add(
+            "NDC_INVALID", ci[rows], line_no[rows],
+            {"ndc": ndc_raw[rows], "procedure_code": code[rows]},
+        )
 
     quantity = L["drug_quantity"]
     rows = A.rows_where(ndc_present & ~(quantity > 0))
-    out.add(
-        "NDC_QUANTITY_INVALID", ci[rows], line_no[rows],
-        {"ndc": ndc_raw[rows], "drug_quantity": (quantity[rows])},
-    )
+    if rows.size:
+        out.add(
+            "NDC_QUANTITY_INVALID", ci[rows], line_no[rows],
+            {"ndc": ndc_raw[rows], "drug_quantity": (quantity[rows])},
+        )
 
     unit_idx, unit_uniques = A.factorize(L["drug_unit"])
     unit_norm = [_upper(u) for u in unit_uniques]
@@ -714,11 +741,7 @@ def evaluate(
     unit_table[:] = unit_norm
     drug_unit = unit_table[unit_idx]
     unit_known = np.array([u in VALID_NDC_UNITS for u in unit_norm], dtype=bool)[unit_idx]
-    banned_sets = policies.column("banned_ndc_units").tolist()
-    banned_table = np.array([[u in s for u in unit_norm] for s in banned_sets], dtype=bool).reshape(
-        len(banned_sets), len(unit_norm)
-    )
-    unit_banned = banned_table[policy, unit_idx]
+    unit_banned = policies.membership("banned_ndc_units", unit_norm)[policy, unit_idx]
     rows = A.rows_where(ndc_present & (~unit_known | unit_banned))
     if rows.size:
         problem = np.where(np.equal(drug_unit[rows], ""), 0, np.where(unit_known[rows], 1, 2))
@@ -731,13 +754,15 @@ def evaluate(
     units = L["units"]
     units_invalid = ~(units > 0)
     rows = A.rows_where(units_invalid)
-    out.add("UNITS_INVALID", ci[rows], line_no[rows], {"units": (units[rows])})
+    if rows.size:
+        out.add("UNITS_INVALID", ci[rows], line_no[rows], {"units": (units[rows])})
     noc_units_one = policies.column("noc_units_one").astype(bool)[policy]
     rows = A.rows_where(is_noc & noc_units_one & ~(np.abs(units - 1.0) <= _EPS))
-    out.add(
-        "NOC_UNITS_NOT_ONE", ci[rows], line_no[rows],
-        {"procedure_code": code[rows], "units": (units[rows])},
-    )
+    if rows.size:
+        out.add(
+            "NOC_UNITS_NOT_ONE", ci[rows], line_no[rows],
+            {"procedure_code": code[rows], "units": (units[rows])},
+        )
 
     # --- crosswalk: the quarter in force on the service date ------------------------------------
     service_date = L["service_date"]
@@ -835,7 +860,8 @@ def evaluate(
         verdict = judged[pair_idx]  # -1 blank, else has_name * 2 + has_strength
         blank = verdict < 0
         rows = noc_rows[blank]
-        out.add("DESCRIPTION_MISSING", ci[rows], line_no[rows], {"procedure_code": code[rows]})
+        if rows.size:
+            out.add("DESCRIPTION_MISSING", ci[rows], line_no[rows], {"procedure_code": code[rows]})
         present = A.rows_where(~blank)
         if present.size:
             name_ok = verdict[present] >= 2
@@ -854,7 +880,7 @@ def evaluate(
                     },
                 )
 
-    claim_no_pa = A.is_blank(_per_claim(L["claim_prior_authorization"], ci, n_claims, None))
+    claim_no_pa = A.is_blank(_per_claim(L["claim_prior_authorization"], ci, n_claims, None, first))
     no_pa = claim_no_pa[ci] & A.is_blank(L["line_prior_authorization"])
 
     # --- attachments: invoices and supporting records ---------------------------------------------
@@ -865,9 +891,7 @@ def evaluate(
     rt_idx, rt_uniques = A.factorize(att["report_type"])
     rt_norm = [_upper(r) for r in rt_uniques]
     types_sets = policies.column("invoice_report_types").tolist()
-    rt_table = np.array([[r in s for r in rt_norm] for s in types_sets], dtype=bool).reshape(
-        len(types_sets), len(rt_norm)
-    )
+    rt_table = policies.membership("invoice_report_types", rt_norm)
     sent = A.map_unique(att["transmission"], lambda t: _upper(t) != NOT_SENT_TRANSMISSION, np.bool_)
     a_invoice = rt_table[a_policy, rt_idx] & sent if a_ci.size else np.zeros(0, dtype=bool)
     line_key = ci * _LINE_KEY + line_no
@@ -911,7 +935,8 @@ def evaluate(
             )
         pa_required = policies.column("prior_auth_required").astype(bool)[noc_policy]
         rows = noc_rows[pa_required & no_pa[noc_rows]]
-        out.add("PRIOR_AUTH_MISSING", ci[rows], line_no[rows], {"procedure_code": code[rows]})
+        if rows.size:
+            out.add("PRIOR_AUTH_MISSING", ci[rows], line_no[rows], {"procedure_code": code[rows]})
 
     # --- diagnoses ------------------------------------------------------------------------------------
     dx = frame.diagnoses
@@ -939,15 +964,16 @@ def evaluate(
     no_pointer = p_count == 0
     out_of_range = ~no_pointer & ((p_min < 1) | (p_max > line_n_dx))
     rows = A.rows_where((no_pointer & professional_line) | out_of_range)
-    out.add(
-        "DIAGNOSIS_POINTER_INVALID", ci[rows], line_no[rows],
-        {
-            "pointer_count": p_count[rows],
-            "pointer_min": p_min[rows],
-            "pointer_max": p_max[rows],
-            "diagnosis_count": line_n_dx[rows],
-        },
-    )
+    if rows.size:
+        out.add(
+            "DIAGNOSIS_POINTER_INVALID", ci[rows], line_no[rows],
+            {
+                "pointer_count": p_count[rows],
+                "pointer_min": p_min[rows],
+                "pointer_max": p_max[rows],
+                "diagnosis_count": line_n_dx[rows],
+            },
+        )
 
     # --- claim-level billing shape ------------------------------------------------------------------
     has_noc = A.group_any(ci, is_noc, n_claims)
@@ -972,24 +998,26 @@ def evaluate(
     has_waste = np.array([bool(s & WASTE_MODIFIERS) for s in mod_sets], dtype=bool)[mod_idx]
     waste_required = policies.column("waste_modifier_required").astype(bool)[policy]
     rows = A.rows_where(is_drug & waste_required & ~has_waste)
-    out.add(
-        "WASTE_MODIFIER_MISSING", ci[rows], line_no[rows],
-        {"procedure_code": code[rows], "modifiers": Lazy(L["modifiers"][rows], _split_modifiers)},
-    )
+    if rows.size:
+        out.add(
+            "WASTE_MODIFIER_MISSING", ci[rows], line_no[rows],
+            {"procedure_code": code[rows], "modifiers": Lazy(L["modifiers"][rows], _split_modifiers)},
+        )
 
     rows = A.rows_where((code == OPPS_ONLY_NOC_CODE) & professional_line)
-    out.add(
-        "NOC_CODE_SETTING", ci[rows], line_no[rows],
-        {"procedure_code": code[rows], "claim_type": "professional"},
-    )
+    if rows.size:
+        out.add(
+            "NOC_CODE_SETTING", ci[rows], line_no[rows],
+            {"procedure_code": code[rows], "claim_type": "professional"},
+        )
 
     # --- timely filing ------------------------------------------------------------------------------------
     service_days = service_eff.astype("datetime64[D]").astype(np.int64)
     valid_day = ~np.isnat(service_eff)
-    earliest = np.full(n_claims, np.iinfo(np.int64).max, dtype=np.int64)
+    earliest = np.full(n_claims, _NO_DAY, dtype=np.int64)
     np.minimum.at(earliest, ci[valid_day], service_days[valid_day])
-    claim_submission = _per_claim(submission, ci, n_claims, _NAT)
-    has_dates = (earliest != np.iinfo(np.int64).max) & ~np.isnat(claim_submission)
+    claim_submission = _per_claim(submission, ci, n_claims, _NAT, first)
+    has_dates = (earliest != _NO_DAY) & ~np.isnat(claim_submission)
     days = np.where(has_dates, claim_submission.astype(np.int64) - np.where(has_dates, earliest, 0), 0)
     limit = policies.column("filing_limit_days").astype(np.int64)[claim_policy]
     claims = A.rows_where(has_dates & (days > limit))
@@ -1007,9 +1035,10 @@ def evaluate(
     # --- charges --------------------------------------------------------------------------------------------
     charge = L["charge"]
     rows = A.rows_where(~(charge > 0))
-    out.add("CHARGE_INVALID", ci[rows], line_no[rows], {"charge": (charge[rows])})
+    if rows.size:
+        out.add("CHARGE_INVALID", ci[rows], line_no[rows], {"charge": (charge[rows])})
     line_sum = np.bincount(ci, weights=np.where(np.isnan(charge), 0.0, charge), minlength=n_claims)
-    total = _per_claim(L["total_charge"], ci, n_claims, np.nan)
+    total = _per_claim(L["total_charge"], ci, n_claims, np.nan, first)
     difference = total - line_sum
     claims = A.rows_where(claims_with_lines & ~(np.abs(difference) <= CHARGE_TOLERANCE + _EPS))
     if claims.size:
@@ -1044,5 +1073,6 @@ def evaluate(
         crosswalk_rows=xw_rows,
         crosswalk_quarter=quarter_idx,
         crosswalk_listed=listed if xw_rows.size else np.empty(0, dtype=object),
+        claim_first_row=first,
     )
     return out.finish(n_claims, frame.claim_ids, facts)
