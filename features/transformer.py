@@ -329,7 +329,8 @@ class ClaimFeaturizer(TransformerMixin, BaseEstimator):
 
         # diagnoses, provider, modifiers, attachments, prior auth
         chapters = _principal_chapters(frame)
-        XT[self._chapter_cols(chapters), np.arange(n)] = 1.0
+        chapter_cols, other_chapter = self._chapter_cols()
+        _one_hot(XT, chapter_cols, chapters, other_chapter)
         XT[idx["n_diagnoses"]] = np.bincount(frame.diagnoses["claim_index"], minlength=n)
         npi = _per_claim_at(L["billing_provider_npi"], first, None, ci, n)
         encoded, p_codes = self._provider_encoding(npi)
@@ -458,7 +459,13 @@ class ClaimFeaturizer(TransformerMixin, BaseEstimator):
 
     def _code_tables(self, uniques: list[str]) -> _CodeTables:
         """Per distinct code: its position among the NOC columns and among the family columns."""
-        memo: dict[str, tuple[int, int]] = self._cache().setdefault("codes", {})
+        cache = self._cache()
+        by_list: dict[tuple[str, ...], _CodeTables] = cache.setdefault("code_lists", {})
+        key = tuple(uniques)
+        found = by_list.get(key)  # one claim's few codes recur request after request
+        if found is not None:
+            return found
+        memo: dict[str, tuple[int, int]] = cache.setdefault("codes", {})
         if len(memo) > _MEMO_MAX:
             memo.clear()
         missing = [c for c in uniques if c not in memo]
@@ -468,7 +475,11 @@ class ClaimFeaturizer(TransformerMixin, BaseEstimator):
             for code in missing:
                 memo[code] = (noc_index.get(code, other), _FAMILY_INDEX[_family(code)])
         table = np.array([memo[c] for c in uniques], dtype=np.int64).reshape(len(uniques), 2)
-        return _CodeTables(noc_local=table[:, 0], family_local=table[:, 1])
+        tables = _CodeTables(noc_local=table[:, 0], family_local=table[:, 1])
+        if len(by_list) >= _LIST_MEMO_MAX:
+            by_list.clear()
+        by_list[key] = tables
+        return tables
 
     def _category_cols(self, prefix: str, known: Any, fallback: str) -> dict[Any, int]:
         cache = self._cache()
@@ -480,12 +491,16 @@ class ClaimFeaturizer(TransformerMixin, BaseEstimator):
             found[None] = idx[fallback]  # missing values and unknown ones share the "other" column
         return found
 
-    def _chapter_cols(self, chapters: np.ndarray) -> np.ndarray:
-        idx = self._index
-        cols = self._category_cols("dx_chapter", self.chapters_, f"dx_chapter={OTHER}")
-        none_col = idx[f"dx_chapter={NONE}"]
-        other_col = cols[None]
-        return A.map_unique(chapters, lambda c: none_col if c is None else cols.get(c, other_col), np.int64)
+    def _chapter_cols(self) -> tuple[dict[Any, int], int]:
+        """(column per chapter with None -> the no-diagnosis column, the column of other chapters)."""
+        cache = self._cache()
+        found: tuple[dict[Any, int], int] | None = cache.get("chapter_cols")
+        if found is None:
+            cols = dict(self._category_cols("dx_chapter", self.chapters_, f"dx_chapter={OTHER}"))
+            other = cols[None]
+            cols[None] = self._index[f"dx_chapter={NONE}"]
+            found = cache["chapter_cols"] = (cols, other)
+        return found
 
     def _provider_encoding(self, npi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(per distinct provider: target encoding and log count, code per claim); memoised per NPI."""
@@ -509,6 +524,7 @@ class ClaimFeaturizer(TransformerMixin, BaseEstimator):
 
 _FAMILY_INDEX = {f: k for k, f in enumerate(_FAMILIES)}
 _MEMO_MAX = 100_000
+_LIST_MEMO_MAX = 10_000  # distinct code lists remembered (a big frame's list is one entry)
 
 
 class _Layout(NamedTuple):
@@ -564,8 +580,10 @@ def _not_sent(transmission: Any) -> bool:
     return isinstance(transmission, str) and transmission.strip().upper() == "AA"
 
 
-def _one_hot(XT: np.ndarray, cols: dict[Any, int], values: np.ndarray) -> None:
-    other = cols[None]
+def _one_hot(XT: np.ndarray, cols: dict[Any, int], values: np.ndarray, other: int | None = None) -> None:
+    """XT[column of each claim's value, claim] = 1; values not in ``cols`` go to ``other``
+    (by default the column of ``None``, where missing values go too)."""
+    other = cols[None] if other is None else other
     if values.shape[0] <= _FEW_CLAIMS:  # the API's one claim: scalar writes, a fifth of a fancy-index write
         for j, v in enumerate(values.tolist()):
             XT[cols.get(v, other), j] = 1.0
