@@ -11,6 +11,7 @@ multi-process mode: every worker writes its values to memory-mapped files in tha
 
 from __future__ import annotations
 
+import bisect
 import os
 
 import numpy as np
@@ -19,6 +20,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 LATENCY_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
 RISK_BUCKETS = tuple(round(0.05 * i, 2) for i in range(1, 20)) + (1.0,)
+BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64)
 MULTIPROCESS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 __all__ = ["CONTENT_TYPE_LATEST", "ServingMetrics", "multiprocess_dir"]
@@ -27,6 +29,9 @@ __all__ = ["CONTENT_TYPE_LATEST", "ServingMetrics", "multiprocess_dir"]
 def multiprocess_dir() -> str | None:
     """The shared folder of multi-process mode, or None when this process is the whole server."""
     return os.environ.get(MULTIPROCESS_DIR_ENV) or None
+
+
+_FEW = 8  # up to this many values, ``observe_many`` files them one by one
 
 
 class ArrayHistogram:
@@ -41,10 +46,19 @@ class ArrayHistogram:
     def __init__(self, name: str, documentation: str, buckets: tuple[float, ...], registry: CollectorRegistry) -> None:
         self.histogram = Histogram(name, documentation, buckets=buckets, registry=registry)
         self.bounds = np.asarray(buckets, dtype=np.float64)
+        self._bound_list = self.bounds.tolist()
         self._slots = self.histogram._buckets  # one value per bound, then +Inf
         self._sum = self.histogram._sum
 
     def observe_many(self, values: np.ndarray) -> None:
+        if values.shape[0] <= _FEW:  # a request's claim or few: the same filing, without NumPy's overhead
+            listed = values.tolist()
+            bounds = self._bound_list
+            for value in listed:
+                # as np.searchsorted(side="left"), which sorts NaN after every bound (the last slot)
+                self._slots[bisect.bisect_left(bounds, value) if value == value else len(bounds)].inc(1)
+            self._sum.inc(listed[0] if len(listed) == 1 else float(values.sum()))
+            return
         add = np.bincount(np.searchsorted(self.bounds, values, side="left"), minlength=len(self._slots))
         for slot in np.flatnonzero(add).tolist():
             self._slots[slot].inc(int(add[slot]))
@@ -74,6 +88,12 @@ class ServingMetrics:
         self.claims_scored = Counter(
             "claimrisk_claims_scored", "Claims scored by decision", ("decision",), registry=self.registry
         )
+        self.score_batch = Histogram(
+            "claimrisk_score_batch_claims",
+            "Claims per model call of POST /v1/score (concurrent requests are scored together)",
+            buckets=BATCH_BUCKETS,
+            registry=self.registry,
+        )
         self._review = self.claims_scored.labels("review")
         self._pass = self.claims_scored.labels("pass")
         # livemax: a version is "loaded" while any live worker serves it (a dead worker's files drop out).
@@ -94,11 +114,16 @@ class ServingMetrics:
         children[0].inc()
         children[1].observe(seconds)
 
+    def observe_score_batch(self, risks: np.ndarray, review: np.ndarray) -> None:
+        """One model call of ``/v1/score``: its size, and the risks it served."""
+        self.score_batch.observe(risks.shape[0])
+        self.observe_risks(risks, review)
+
     def observe_risks(self, risks: np.ndarray, review: np.ndarray) -> None:
         if risks.shape[0] == 0:
             return
         self.risk.observe_many(risks)
-        n_review = int(np.count_nonzero(review))
+        n_review = int(np.count_nonzero(review)) if review.shape[0] > _FEW else sum(review.tolist())
         n_pass = int(review.shape[0]) - n_review
         if n_review:
             self._review.inc(n_review)

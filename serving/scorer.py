@@ -12,6 +12,7 @@ per-call overhead of a scikit-learn/LightGBM predict dwarfs the per-row cost.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -70,16 +71,51 @@ class ScoreArrays:
         return np.where(self.review, DECISION_REVIEW, DECISION_PASS)
 
 
+# A frame of one claim with at most this many lines (an API request) is summed in Python: a few
+# float additions cost less than the five NumPy calls of the vectorised path, with the same result.
+_FEW_LINES = 64
+_MAX_FLOAT = float(np.finfo(np.float64).max)
+# Up to this many rule hits (one claim's), the variants are built in Python one row at a time.
+_FEW_PAIRS = 16
+
+
 def claim_charges(frame: ClaimFrame) -> np.ndarray:
     """Total charge per claim; the sum of line charges where the claim carries no total (CONTRACT §4)."""
     n = frame.n_claims
     index = frame.lines["claim_index"]
+    if n == 1 and index.shape[0] <= _FEW_LINES:
+        return np.array([_one_claim_charge(frame.lines["total_charge"], frame.lines["charge"])])
     line_charge = np.nan_to_num(frame.lines["charge"].astype(np.float64), nan=0.0)
     line_sum = np.bincount(index, weights=line_charge, minlength=n)
     total = np.full(n, np.nan)
     if index.shape[0]:
         total[index] = frame.lines["total_charge"]  # repeated on every line: any line's value will do
     return np.where(np.isnan(total), line_sum, total)
+
+
+def _one_claim_charge(total_charge: np.ndarray, charge: np.ndarray) -> float:
+    """``claim_charges`` of a one-claim frame: its total, else its line charges added in line order
+    with NaN as 0 and infinities clipped (``np.nan_to_num``), as ``np.bincount`` adds them."""
+    if total_charge.shape[0]:
+        total = float(total_charge[-1])
+        if total == total:
+            return total
+    line_sum = 0.0
+    for value in charge.tolist():
+        if value != value:
+            value = 0.0
+        elif value in (np.inf, -np.inf):
+            value = _MAX_FLOAT if value > 0 else -_MAX_FLOAT
+        line_sum += value
+    return line_sum
+
+
+@functools.cache
+def _rule_names() -> np.ndarray:
+    """The catalog's rule ids as an object array, indexed by rule code."""
+    from features.rules.catalog import RULE_IDS
+
+    return np.asarray(RULE_IDS, dtype=object)
 
 
 def rule_ids_per_claim(fired: Any, n_claims: int) -> list[list[str]]:
@@ -164,8 +200,11 @@ class Scorer:
         fix_claim, fix_rule, fix_risk = empty_i, np.empty(0, dtype=object), empty_f
         if with_fixes and n:
             fix_claim, fix_rule, variants = self._fix_variants(X, fired)
-            risk_all = np.asarray(model.predict_from_features(np.concatenate([X, variants])), np.float64)
-            risk, fix_risk = risk_all[:n], risk_all[n:]
+            if variants.shape[0]:
+                risk_all = np.asarray(model.predict_from_features(np.concatenate([X, variants])), np.float64)
+                risk, fix_risk = risk_all[:n], risk_all[n:]
+            else:  # nothing fired (most claims): no variants to stack under the originals
+                risk = np.asarray(model.predict_from_features(X), dtype=np.float64)
         elif n:
             risk = np.asarray(model.predict_from_features(X), dtype=np.float64)
         else:
@@ -184,13 +223,28 @@ class Scorer:
 
     def _fix_variants(self, X: np.ndarray, fired: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """One row per distinct (claim, fired rule): the claim's features with that rule's columns cleared."""
-        from features.rules.catalog import RULE_IDS
-
         claim_index = np.asarray(fired.claim_index, dtype=np.int64)
         if claim_index.shape[0] == 0:
             return np.empty(0, np.int64), np.empty(0, dtype=object), X[:0]
+        from features.rules.catalog import RULE_IDS
+
+        rule = np.asarray(fired.rule, dtype=np.int64)
+        if claim_index.shape[0] <= _FEW_PAIRS:
+            # One claim's few hits: the distinct (claim, rule) pairs in the order np.unique gives
+            # the batch path's keys, and one row cleared at a time.
+            pairs = sorted(set(zip(claim_index.tolist(), rule.tolist(), strict=True)))
+            pair_claim = np.array([claim for claim, _ in pairs], dtype=np.int64)
+            variants = X[pair_claim].copy()
+            names: list[str] = []
+            for row, (_, code) in enumerate(pairs):
+                rule_id = RULE_IDS[code]
+                names.append(rule_id)
+                columns = self._rule_columns.get(rule_id)
+                if columns is not None and columns.shape[0]:
+                    variants[row, columns] = 0
+            return pair_claim, np.fromiter(names, dtype=object, count=len(names)), variants
         n_rules = len(RULE_IDS)
-        keys = np.unique(claim_index * n_rules + np.asarray(fired.rule, dtype=np.int64))
+        keys = np.unique(claim_index * n_rules + rule)
         pair_claim, pair_rule = keys // n_rules, keys % n_rules
         variants = X[pair_claim].copy()
         for code in np.unique(pair_rule).tolist():
@@ -199,8 +253,7 @@ class Scorer:
                 continue
             rows = np.flatnonzero(pair_rule == code)
             variants[np.ix_(rows, columns)] = 0
-        names = np.asarray(RULE_IDS, dtype=object)
-        return pair_claim, names[pair_rule], variants
+        return pair_claim, _rule_names()[pair_rule], variants
 
     def score(self, frame: ClaimFrame, threshold: float | None = None) -> list[dict[str, Any]]:
         """CONTRACT §4 score answers, one per claim, each fired rule with its ``risk_if_fixed``."""

@@ -15,7 +15,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request, Response
 from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError
 
-from claims.columnar import from_claims
 from serving.errors import InvalidInput, validation_details
 from serving.openapi import batch_body, claim_body
 from serving.parsing import parse_batch_frame, parse_claim
@@ -84,13 +83,13 @@ async def score(request: Request) -> Response:
     threshold = query_threshold(request)
     claim = parse_claim(await request.body())
     cut = threshold if threshold is not None else app_state.settings.threshold
-    arrays = scorer.score_arrays(from_claims([claim]), cut, with_fixes=True)
-    app_state.metrics.observe_risks(arrays.risk, arrays.review)
-    state = request.state
-    state.model_version = scorer.model_version
-    state.risk = round(float(arrays.risk[0]), 6)
-    state.n_claims = 1
-    return json_response(scorer.answers(arrays)[0])
+    # scored with the claims of the requests waiting alongside it (serving.batching)
+    scored = await app_state.score_batcher.score(scorer, claim, cut)
+    state = request.scope.setdefault("state", {})  # what ``request.state`` writes to, without the wrapper
+    state["model_version"] = scorer.model_version
+    state["risk"] = round(scored.risk, 6)
+    state["n_claims"] = 1
+    return json_response(scored.answer)
 
 
 @router.post(

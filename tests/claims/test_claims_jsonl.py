@@ -399,3 +399,15 @@ def test_empty_file_and_missing_file(tmp_path: Path) -> None:
     assert result.frame.n_claims == 0 and result.errors == [] and result.positions.size == 0
     with pytest.raises(InputError, match="no such file"):
         read_claims_jsonl(tmp_path / "missing.jsonl")
+
+
+def test_one_claim_frame_equals_the_general_path() -> None:
+    """``from_claims([claim])`` (the API's single-claim path) gives the columns, dtypes and values
+    of the general path, here read back out of a two-claim frame."""
+    rng = random.Random(5)
+    claims = [Claim.model_validate(random_claim(rng, f"O{i}")) for i in range(400)]
+    for k, claim in enumerate(claims):
+        one = from_claims([claim])
+        assert_same_frame(one, from_claims([claim, claims[k - 1]]).take([0]))
+        for table in (one.lines, one.diagnoses, one.attachments):
+            assert all(column.ndim == 1 for column in table.values())

@@ -288,3 +288,50 @@ def test_schemathesis_finds_no_server_error_or_schema_violation(live_one: LiveSe
     report = run.stdout[-6000:] + run.stderr[-2000:]
     assert run.returncode == 0, report
     assert " 5" not in "".join(line for line in run.stdout.splitlines() if "Server error" in line)
+
+
+def test_concurrent_scores_are_batched_and_answer_as_alone(live_one: LiveServer, history_dir: Path) -> None:
+    """Requests that wait together share a model call (the batch-size histogram shows it), and each
+    gets the answer it gets when sent alone."""
+    claims = [json.loads(line) for line in (history_dir / "claims.jsonl").read_bytes().splitlines()[:48]]
+    with httpx.Client(base_url=live_one.url, headers=_headers(), timeout=30) as client:
+        alone = {c["claim_id"]: client.post("/v1/score", json=c).json() for c in claims}
+        before = _batch_histogram(client.get("/metrics").text)
+    assert before["count"] == len(claims) and before["sum"] == len(claims)  # one by one: batches of 1
+
+    answers: dict[str, dict[str, Any]] = {}
+
+    def send(chunk: list[dict[str, Any]]) -> None:
+        with httpx.Client(base_url=live_one.url, headers=_headers(), timeout=30) as client:
+            for c in chunk:
+                response = client.post("/v1/score", json=c)
+                assert response.status_code == 200
+                answers[c["claim_id"]] = response.json()
+
+    threads = [threading.Thread(target=send, args=(claims[k::12],)) for k in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with httpx.Client(base_url=live_one.url, headers=_headers(), timeout=30) as client:
+        after = _batch_histogram(client.get("/metrics").text)
+    assert after["sum"] - before["sum"] == len(claims)
+    assert after["count"] - before["count"] < len(claims), "12 concurrent clients never shared a model call"
+    for claim_id, answer in answers.items():
+        expected = alone[claim_id]
+        assert answer["risk"] == pytest.approx(expected["risk"], abs=1e-9)
+        assert [(r["id"], r["line_number"]) for r in answer["rules"]] == [
+            (r["id"], r["line_number"]) for r in expected["rules"]
+        ]
+        assert [r["risk_if_fixed"] for r in answer["rules"]] == pytest.approx(
+            [r["risk_if_fixed"] for r in expected["rules"]], abs=1e-9
+        )
+
+
+def _batch_histogram(metrics: str) -> dict[str, float]:
+    found: dict[str, float] = {}
+    for line in metrics.splitlines():
+        for key in ("count", "sum"):
+            if line.startswith(f"claimrisk_score_batch_claims_{key} "):
+                found[key] = float(line.split()[1])
+    return found

@@ -166,3 +166,19 @@ def test_threshold_override_in_the_worklist(
     monkeypatch.setenv("CLAIMRISK_MODELS_DIR", str(models_dir))
     assert score(input_path=source, output_path=tmp_path / "o.csv", threshold=0.0) == 0
     assert set(pacsv.read_csv(tmp_path / "o.csv").column("decision").to_pylist()) == {"review"}
+
+
+def test_one_claim_alone_scores_as_in_a_batch(scorer: Scorer, history_frame: Any) -> None:
+    """The single-claim shortcuts (fix variants, LightGBM's single-row path, charges) give the
+    batch path's numbers exactly."""
+    frame = history_frame.take(np.arange(120))
+    batch = scorer.score_arrays(frame, 0.5, with_fixes=True)
+    assert batch.fix_claim.shape[0] > 16, "the batch takes the vectorised fix path"
+    for i in range(frame.n_claims):
+        one = scorer.score_arrays(frame.take([i]), 0.5, with_fixes=True)
+        mine = batch.fix_claim == i
+        assert one.risk.tobytes() == batch.risk[i : i + 1].tobytes()
+        assert one.expected_loss.tobytes() == batch.expected_loss[i : i + 1].tobytes()
+        assert one.fix_claim.tolist() == [0] * int(mine.sum())
+        assert one.fix_rule.dtype == object and one.fix_rule.tolist() == batch.fix_rule[mine].tolist()
+        assert one.fix_risk.tobytes() == batch.fix_risk[mine].tobytes()
