@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
@@ -284,6 +285,7 @@ def bench_api(models: Path, claims_file: Path, work: Path, workers: int) -> dict
             health.append(load(f"{base}/healthz", 8, DURATION, None, work, pid))
             score.append(load(f"{base}/v1/score", 8, DURATION, single, work, pid))
             batch_runs.append(load(f"{base}/v1/score/batch", batch_connections(workers), DURATION, batch, work, pid))
+        score_batches = _score_batch_sizes(base)
     finally:
         stop(process)
     h, s, b = medians(health), medians(score), medians(batch_runs)
@@ -292,6 +294,7 @@ def bench_api(models: Path, claims_file: Path, work: Path, workers: int) -> dict
         "healthz": h,
         "score": s,
         "score_vs_healthz": round(s["rps"] / h["rps"], 3),
+        "score_claims_per_model_call": score_batches,
         "batch": {**b, "claims_per_s": round(b["rps"] * BATCH, 0)},
         "runs": {"healthz_rps": [r["rps"] for r in health], "score_rps": [r["rps"] for r in score],
                  "batch_rps": [r["rps"] for r in batch_runs]},
@@ -494,6 +497,20 @@ def main() -> dict[str, Any]:
     return results
 
 
+def _score_batch_sizes(base: str) -> float | None:
+    """Mean claims per /v1/score model call over the run (requests waiting together are batched),
+    from the server's own ``claimrisk_score_batch_claims`` histogram."""
+    text = urllib.request.urlopen(f"{base}/metrics", timeout=30).read().decode()
+    found: dict[str, float] = {}
+    for line in text.splitlines():
+        for key in ("sum", "count"):
+            if line.startswith(f"claimrisk_score_batch_claims_{key} "):
+                found[key] = float(line.split()[1])
+    if not found.get("count"):
+        return None
+    return round(found["sum"] / found["count"], 2)
+
+
 def print_table(results: dict[str, Any]) -> None:
     rows: list[tuple[str, str, str]] = []
     for workers, api in results["api_by_workers"].items():
@@ -503,7 +520,7 @@ def print_table(results: dict[str, Any]) -> None:
              f"p50 {h['p50_ms']} ms / p99 {h['p99_ms']} ms; server CPU {h.get('server_cpu_ms')} ms/req"),
             (f"POST /v1/score (8 conn, {workers} workers)", f"{s['rps']:,.0f} req/s",
              f"p50 {s['p50_ms']} ms / p99 {s['p99_ms']} ms; server CPU {s.get('server_cpu_ms')} ms/req; "
-             f"{api['score_vs_healthz']:.0%} of /healthz"),
+             f"{api['score_vs_healthz']:.0%} of /healthz; {api['score_claims_per_model_call']} claims per model call"),
             (f"POST /v1/score/batch 1,000 ({batch_connections(workers)} conn, {workers} w.)", f"{b['claims_per_s']:,.0f} claims/s",
              f"p50 {b['p50_ms']} ms; server CPU {b.get('server_cpu_ms')} ms/req; load avg after {api['loadavg_after'][0]}"),
         ]
