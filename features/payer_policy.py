@@ -232,6 +232,7 @@ class PolicySet:
             return found
         sets = self.column(key).tolist()
         table = np.array([[v in s for v in values] for s in sets], dtype=bool).reshape(len(sets), len(values))
+        table.flags.writeable = False  # shared by every later call with the same values
         if len(self._memberships) >= _MEMBERSHIP_MEMO_MAX:
             self._memberships.clear()
         self._memberships[memo_key] = table

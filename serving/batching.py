@@ -84,7 +84,7 @@ class ScoreBatcher:
 
     def _score_group(self, group: list[_Waiting]) -> None:
         try:
-            results, arrays = _score(group[0].scorer, [item.claim for item in group], group[0].threshold)
+            results, arrays = score_claims(group[0].scorer, [item.claim for item in group], group[0].threshold)
             if self.observe is not None:
                 self.observe(arrays.risk, arrays.review)
         except Exception as exc:  # noqa: BLE001 - retried claim by claim so each request gets its own outcome
@@ -100,12 +100,8 @@ class ScoreBatcher:
             _settle(item.future, result)
 
 
-def score_claims(scorer: Any, claims: list[Claim], threshold: float | None) -> list[ScoredClaim]:
-    """Score validated claims as one frame; answers in the order given (CONTRACT §4 objects)."""
-    return _score(scorer, claims, threshold)[0]
-
-
-def _score(scorer: Any, claims: list[Claim], threshold: float | None) -> tuple[list[ScoredClaim], Any]:
+def score_claims(scorer: Any, claims: list[Claim], threshold: float | None) -> tuple[list[ScoredClaim], Any]:
+    """Score validated claims as one frame: (answers in the order given, the ScoreArrays behind them)."""
     arrays = scorer.score_arrays(from_claims(claims), threshold, with_fixes=True)
     answers = scorer.answers(arrays)
     risks = arrays.risk.tolist()

@@ -9,10 +9,10 @@ line, so a diagnosis code, NDC or description cannot leak through a careless ``e
 from __future__ import annotations
 
 import logging
-import os
 import re
 import sys
 import time
+import uuid
 from typing import Any
 
 import orjson
@@ -71,39 +71,6 @@ def configure_logging(level: str) -> None:
     logging.getLogger("uvicorn.access").disabled = True
 
 
-class _RandomIds:
-    """Random version-4 UUIDs as 32 hex digits (what ``uuid.uuid4().hex`` gives), drawn from a pool
-    of ``os.urandom`` bytes refilled every ``_BATCH`` ids instead of one system call per request."""
-
-    _BATCH = 256
-
-    def __init__(self) -> None:
-        self._pool = b""
-        self._next = 0
-
-    def reset(self) -> None:
-        """Forget the pool (a forked child must not hand out its parent's ids)."""
-        self._pool = b""
-        self._next = 0
-
-    def __call__(self) -> str:
-        start = self._next
-        if start + 16 > len(self._pool):
-            self._pool = os.urandom(16 * self._BATCH)
-            start = 0
-        self._next = start + 16
-        value = int.from_bytes(self._pool[start : start + 16], "big")
-        value = (value & _UUID_CLEAR) | _UUID4_BITS  # the version and variant bits uuid.UUID sets
-        return f"{value:032x}"
-
-
-_UUID_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
-_UUID4_BITS = (4 << 76) | (0x8000 << 48)
-new_request_id = _RandomIds()
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=new_request_id.reset)
-
-
 def request_id_from(headers: list[tuple[bytes, bytes]]) -> str:
     """Honour a caller's X-Request-ID when it is a plain token (it is echoed into logs), else mint one."""
     for key, value in headers:
@@ -112,7 +79,7 @@ def request_id_from(headers: list[tuple[bytes, bytes]]) -> str:
             if _REQUEST_ID.match(text):
                 return text
             break
-    return new_request_id()
+    return uuid.uuid4().hex
 
 
 class AccessLogMiddleware:

@@ -71,43 +71,17 @@ class ScoreArrays:
         return np.where(self.review, DECISION_REVIEW, DECISION_PASS)
 
 
-# A frame of one claim with at most this many lines (an API request) is summed in Python: a few
-# float additions cost less than the five NumPy calls of the vectorised path, with the same result.
-_FEW_LINES = 64
-_MAX_FLOAT = float(np.finfo(np.float64).max)
-# Up to this many rule hits (one claim's), the variants are built in Python one row at a time.
-_FEW_PAIRS = 16
-
-
 def claim_charges(frame: ClaimFrame) -> np.ndarray:
-    """Total charge per claim; the sum of line charges where the claim carries no total (CONTRACT §4)."""
+    """Total charge per claim; the sum of line charges where the claim carries no total (CONTRACT §4).
+    Charges are finite (the claim model rejects anything else), so a missing one only needs NaN -> 0."""
     n = frame.n_claims
     index = frame.lines["claim_index"]
-    if n == 1 and index.shape[0] <= _FEW_LINES:
-        return np.array([_one_claim_charge(frame.lines["total_charge"], frame.lines["charge"])])
-    line_charge = np.nan_to_num(frame.lines["charge"].astype(np.float64), nan=0.0)
-    line_sum = np.bincount(index, weights=line_charge, minlength=n)
+    charge = frame.lines["charge"]
+    line_sum = np.bincount(index, weights=np.where(np.isnan(charge), 0.0, charge), minlength=n)
     total = np.full(n, np.nan)
     if index.shape[0]:
         total[index] = frame.lines["total_charge"]  # repeated on every line: any line's value will do
     return np.where(np.isnan(total), line_sum, total)
-
-
-def _one_claim_charge(total_charge: np.ndarray, charge: np.ndarray) -> float:
-    """``claim_charges`` of a one-claim frame: its total, else its line charges added in line order
-    with NaN as 0 and infinities clipped (``np.nan_to_num``), as ``np.bincount`` adds them."""
-    if total_charge.shape[0]:
-        total = float(total_charge[-1])
-        if total == total:
-            return total
-    line_sum = 0.0
-    for value in charge.tolist():
-        if value != value:
-            value = 0.0
-        elif value in (np.inf, -np.inf):
-            value = _MAX_FLOAT if value > 0 else -_MAX_FLOAT
-        line_sum += value
-    return line_sum
 
 
 @functools.cache
@@ -120,9 +94,7 @@ def _rule_names() -> np.ndarray:
 
 def rule_ids_per_claim(fired: Any, n_claims: int) -> list[list[str]]:
     """Distinct fired rule ids per claim, in the engine's order (line, then rule id)."""
-    from features.rules.catalog import RULE_IDS
-
-    names = np.asarray(RULE_IDS, dtype=object)
+    names = _rule_names()
     offsets = np.asarray(fired.offsets).tolist()
     codes = np.asarray(fired.rule, dtype=np.int64)
     out: list[list[str]] = []
@@ -155,6 +127,7 @@ class Scorer:
             rule: np.asarray(cols, dtype=np.int64)
             for rule, cols in (getattr(featurizer, "rule_columns", None) or {}).items()
         }
+        self._cleared: np.ndarray | None = None
 
     @property
     def has_model(self) -> bool:
@@ -228,32 +201,26 @@ class Scorer:
             return np.empty(0, np.int64), np.empty(0, dtype=object), X[:0]
         from features.rules.catalog import RULE_IDS
 
-        rule = np.asarray(fired.rule, dtype=np.int64)
-        if claim_index.shape[0] <= _FEW_PAIRS:
-            # One claim's few hits: the distinct (claim, rule) pairs in the order np.unique gives
-            # the batch path's keys, and one row cleared at a time.
-            pairs = sorted(set(zip(claim_index.tolist(), rule.tolist(), strict=True)))
-            pair_claim = np.array([claim for claim, _ in pairs], dtype=np.int64)
-            variants = X[pair_claim].copy()
-            names: list[str] = []
-            for row, (_, code) in enumerate(pairs):
-                rule_id = RULE_IDS[code]
-                names.append(rule_id)
-                columns = self._rule_columns.get(rule_id)
-                if columns is not None and columns.shape[0]:
-                    variants[row, columns] = 0
-            return pair_claim, np.fromiter(names, dtype=object, count=len(names)), variants
         n_rules = len(RULE_IDS)
-        keys = np.unique(claim_index * n_rules + rule)
+        keys = np.unique(claim_index * n_rules + np.asarray(fired.rule, dtype=np.int64))
         pair_claim, pair_rule = keys // n_rules, keys % n_rules
-        variants = X[pair_claim].copy()
-        for code in np.unique(pair_rule).tolist():
-            columns = self._rule_columns.get(RULE_IDS[code])
-            if columns is None or columns.shape[0] == 0:
-                continue
-            rows = np.flatnonzero(pair_rule == code)
-            variants[np.ix_(rows, columns)] = 0
+        # one select for every pair, however many rules fired: the rule's columns read 0
+        variants = np.where(self._cleared_columns(X.shape[1])[pair_rule], np.float32(0), X[pair_claim])
         return pair_claim, _rule_names()[pair_rule], variants
+
+    def _cleared_columns(self, width: int) -> np.ndarray:
+        """(rules, features) bool: the feature columns fixing each rule clears; built once per width."""
+        cached = self._cleared
+        if cached is None or cached.shape[1] != width:
+            from features.rules.catalog import RULE_IDS
+
+            cached = np.zeros((len(RULE_IDS), width), dtype=bool)
+            for code, rule_id in enumerate(RULE_IDS):
+                columns = self._rule_columns.get(rule_id)
+                if columns is not None:
+                    cached[code, columns] = True
+            self._cleared = cached
+        return cached
 
     def score(self, frame: ClaimFrame, threshold: float | None = None) -> list[dict[str, Any]]:
         """CONTRACT §4 score answers, one per claim, each fired rule with its ``risk_if_fixed``."""

@@ -118,7 +118,7 @@ def test_a_failing_claim_fails_only_its_own_request(
 
 
 def test_score_claims_equals_the_scorer_on_one_frame(scorer: Scorer, claims: list[Claim]) -> None:
-    together = score_claims(scorer, claims[:10], None)
+    together, _ = score_claims(scorer, claims[:10], None)
     frame_answers = scorer.score(from_claims(claims[:10]), None)
     assert [r.answer for r in together] == frame_answers
     assert np.allclose([r.risk for r in together], [a["risk"] for a in frame_answers])

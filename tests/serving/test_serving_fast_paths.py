@@ -16,7 +16,7 @@ from claims.examples import EXAMPLE_CLAIM
 from claims.model import Claim
 from serving.app import RequestOnlyRoute, add_routes, create_app
 from serving.config import Settings
-from serving.logs import new_request_id
+from serving.logs import request_id_from
 from serving.metrics import RISK_BUCKETS, ServingMetrics
 from serving.routes import check, health, model, score
 from serving.scorer import claim_charges
@@ -64,14 +64,13 @@ def test_metrics_of_a_few_risks_equal_the_array_path() -> None:
     assert samples(few)['claimrisk_risk_bucket{le="+Inf"}'] > 0
 
 
-def test_request_ids_are_random_uuid4_hex() -> None:
-    ids = [new_request_id() for _ in range(3000)]
+def test_minted_request_ids_are_random_uuid4_hex() -> None:
+    ids = [request_id_from([]) for _ in range(3000)]
     assert len(set(ids)) == len(ids)
     for value in ids[:600]:
         parsed = uuid.UUID(value)
         assert parsed.hex == value and parsed.version == 4 and parsed.variant == uuid.RFC_4122
-    new_request_id.reset()  # what a forked child does: a fresh pool
-    assert new_request_id() not in ids
+    assert request_id_from([(b"x-request-id", b"abc-123")]) == "abc-123"
 
 
 def _with_charges(frame: ClaimFrame, total: float, charges: list[float]) -> ClaimFrame:
@@ -82,7 +81,7 @@ def _with_charges(frame: ClaimFrame, total: float, charges: list[float]) -> Clai
     return ClaimFrame(lines, frame.diagnoses, frame.attachments, 1, frame.claim_ids)
 
 
-def test_one_claim_charge_equals_the_vectorised_sum() -> None:
+def test_claim_charges_alone_equal_charges_in_a_batch() -> None:
     base = from_claims([Claim.model_validate(EXAMPLE_CLAIM)])
     rng = np.random.default_rng(1)
     frames = []
