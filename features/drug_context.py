@@ -49,14 +49,32 @@ def drug_keys(facts: Any) -> np.ndarray:
     return keys
 
 
+def principal_diagnoses(frame: ClaimFrame, facts: Any = None) -> tuple[np.ndarray, list[Any]]:
+    """(per claim: index of its principal (first) diagnosis into the distinct codes, -1 when it has
+    none; the distinct codes). Reuses the rule engine's factorization when ``facts`` carry it."""
+    dx = frame.diagnoses
+    if facts is not None and facts.diagnosis_index is not None:
+        codes, uniques = facts.diagnosis_index, facts.diagnosis_uniques
+    else:
+        codes, uniques = A.factorize(dx["code"])
+    principal = np.full(frame.n_claims, -1, dtype=np.int64)
+    first = A.rows_where(dx["position"] == 1)
+    principal[dx["claim_index"][first]] = codes[first]
+    return principal, uniques
+
+
 def principal_categories(frame: ClaimFrame) -> np.ndarray:
     """Per claim: the principal diagnosis's category ("C50" of C50.911), "" when there is none."""
-    dx = frame.diagnoses
-    out = np.full(frame.n_claims, NO_DIAGNOSIS, dtype=object)
-    first = A.rows_where(dx["position"] == 1)
-    if first.size:
-        out[dx["claim_index"][first]] = A.map_unique(dx["code"][first], _category, object)
-    return out
+    index, uniques = principal_diagnoses(frame)
+    return categories(uniques)[index]
+
+
+def categories(codes: list[Any]) -> np.ndarray:
+    """The category of each distinct diagnosis code, plus a last entry "" (no diagnosis) that an
+    index of -1 picks."""
+    table = np.empty(len(codes) + 1, dtype=object)
+    table[:] = [*(_category(c) for c in codes), NO_DIAGNOSIS]
+    return table
 
 
 def _category(code: Any) -> str:

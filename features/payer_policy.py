@@ -17,7 +17,7 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_type_hints
 
 import numpy as np
 import yaml
@@ -197,10 +197,9 @@ class PolicySet:
         if n == 0:
             return np.empty(0, dtype=np.int64)
         if n <= 64:
-            return np.fromiter(
-                (self._index(i, t) for i, t in zip(payer_id.tolist(), payer_type.tolist(), strict=True)),
-                dtype=np.int64,
-                count=n,
+            index = self._index
+            return np.array(
+                [index(i, t) for i, t in zip(payer_id.tolist(), payer_type.tolist(), strict=True)], dtype=np.int64
             )
         from features.rules._arrays import factorize_pairs
 
@@ -217,8 +216,9 @@ class PolicySet:
         if key in ("noc_codes", "invoice_report_types", "banned_ndc_units"):
             column = np.empty(len(values), dtype=object)
             column[:] = [frozenset(v) for v in values]
-        else:
-            column = np.asarray(values)
+        else:  # typed by the Policy field, so callers never need an astype copy
+            column = np.asarray(values, dtype=_COLUMN_DTYPES.get(key))
+        column.flags.writeable = False  # shared by every later call
         self._columns[key] = column
         return column
 
@@ -251,6 +251,11 @@ class PolicySet:
 
 
 _MEMBERSHIP_MEMO_MAX = 10_000
+_COLUMN_DTYPES: dict[str, Any] = {
+    name: {bool: np.bool_, int: np.int64, float: np.float64}[hint]
+    for name, hint in get_type_hints(Policy).items()
+    if hint in (bool, int, float)
+}
 
 
 def validate_directory(directory: Path) -> list[str]:

@@ -40,6 +40,11 @@ NONE = "__none__"
 _RATIO_CAP = 1_000.0  # charge relative to the CMS limit; capped before float32 (no inf from tiny units)
 _AMOUNT_CAP = 1e9
 _DAYS_LOW, _DAYS_HIGH = -366, 3650
+# the same bounds as 0-d arrays, for ufunc operands (see _arrays.constant)
+_RATIO_CAP0 = A.constant(_RATIO_CAP, np.float64)
+_DAYS_LOW0, _DAYS_HIGH0 = A.constant(_DAYS_LOW, np.int64), A.constant(_DAYS_HIGH, np.int64)
+_DAYS_LOW_F, _DAYS_HIGH_F = A.constant(_DAYS_LOW, np.float64), A.constant(_DAYS_HIGH, np.float64)
+_AMOUNT_LOW, _AMOUNT_HIGH = A.constant(-_AMOUNT_CAP, np.float64), A.constant(_AMOUNT_CAP, np.float64)
 _FAMILIES = ("J", "Q", "C", "A", "other_hcpcs", "admin", "cpt_other")
 
 # Claim columns the featurizer itself reads (the rule engine reads its own); see features.leakage.
@@ -113,7 +118,10 @@ class ClaimFeaturizer(TransformerMixin, BaseEstimator):
         pos = _per_claim(L["place_of_service"], ci, n, None).tolist()
         self.payers_ = _top_categories(payer, self.max_payers, self.min_category_count)
         self.places_of_service_ = _top_categories(pos, self.max_places_of_service, self.min_category_count)
-        chapters = _principal_chapters(frame).tolist()
+        facts = fired.facts
+        assert facts is not None
+        principal = drug_context.principal_diagnoses(frame, facts)
+        chapters = _principal_chapters(frame, principal).tolist()
         self.chapters_ = _top_categories(chapters, self.max_chapters, self.min_category_count)
         self.rule_ids_ = list(RULES)
         self.noc_codes_ = list(DEFAULT_NOC_CODES)
@@ -133,11 +141,9 @@ class ClaimFeaturizer(TransformerMixin, BaseEstimator):
         self.provider_stats_ = {uniques[i]: (float(counts[i]), float(sums[i])) for i in keep}
         self.provider_target_fitted_ = y is not None
 
-        facts = fired.facts
-        assert facts is not None
         admin_rows = A.rows_where(facts.is_admin)
         self.admin_codes_ = _top_categories(facts.code[admin_rows].tolist(), self.max_admin_codes, self.min_category_count)
-        drug = _DrugLines.of(frame, facts)
+        drug = _DrugLines.of(frame, facts, principal)
         self.drug_codes_ = _top_categories(drug.code_key.tolist(), self.max_drug_codes, self.min_category_count)
         self.diagnosis_drug_tables_ = drug_context.fit_tables(drug.claim, drug.code_key, drug.ndc_key, drug.category)
 
@@ -302,33 +308,33 @@ class ClaimFeaturizer(TransformerMixin, BaseEstimator):
         XT[idx["n_ndc_lines"]] = np.bincount(ci[facts.ndc_present], minlength=n)
 
         # money and units (capped before the float32 cast)
-        charge = _capped(L["charge"], _AMOUNT_CAP)
-        total = _per_claim_at(L["total_charge"], first, np.nan, ci, n)
-        total = _capped(total, _AMOUNT_CAP)
+        charge = _capped(L["charge"])
+        total = _capped(_per_claim_at(L["total_charge"], first, np.nan, ci, n))
         XT[idx["total_charge"]] = total
-        XT[idx["log_total_charge"]] = np.log1p(np.maximum(total, 0.0))
-        XT[idx["max_line_charge"]] = _group_max(charge, ci, first, n, 0.0)
-        XT[idx["drug_charge"]] = np.bincount(ci, weights=np.where(facts.is_drug, charge, 0.0), minlength=n)
-        units = _capped(L["units"], _AMOUNT_CAP)
+        XT[idx["log_total_charge"]] = np.log1p(np.maximum(total, A.F0))
+        XT[idx["max_line_charge"]] = _group_max(charge, ci, first, n, A.F0)
+        XT[idx["drug_charge"]] = np.bincount(ci, weights=np.where(facts.is_drug, charge, A.F0), minlength=n)
+        units = _capped(L["units"])
         limit = _payment_limits(reference, uniques)[code_idx]
-        priced = np.isfinite(limit) & (limit > 0) & (units > 0)
-        allowed = np.where(priced, limit * np.where(priced, units, 1.0), 1.0)
-        ratio = np.where(priced, np.minimum(np.maximum(charge, 0.0) / allowed, _RATIO_CAP), 0.0)
-        XT[idx["charge_to_limit_max"]] = _group_max(ratio, ci, first, n, 0.0)
+        priced = np.isfinite(limit) & (limit > A.F0) & (units > A.F0)
+        allowed = np.where(priced, limit * np.where(priced, units, A.F1), A.F1)
+        ratio = np.where(priced, np.minimum(np.maximum(charge, A.F0) / allowed, _RATIO_CAP0), A.F0)
+        XT[idx["charge_to_limit_max"]] = _group_max(ratio, ci, first, n, A.F0)
         XT[idx["n_lines_with_limit"]] = np.bincount(ci[priced], minlength=n)
         XT[idx["units_total"]] = np.bincount(ci, weights=units, minlength=n)
-        XT[idx["units_max"]] = _group_max(units, ci, first, n, 0.0)
+        XT[idx["units_max"]] = _group_max(units, ci, first, n, A.F0)
 
         # timing: days from service (or submission when missing) to submission
         days = (L["submission_date"] - facts.service_date).astype(np.int64)
-        days = np.where(np.isnat(L["submission_date"]) | np.isnat(facts.service_date), 0, days)
+        days = np.where(np.isnat(L["submission_date"]) | np.isnat(facts.service_date), A.I0, days)
         # np.minimum/np.maximum rather than np.clip: same values, a tenth of the call overhead
-        days = np.minimum(np.maximum(days, _DAYS_LOW), _DAYS_HIGH).astype(np.float64)
-        XT[idx["days_to_submission_max"]] = _group_max(days, ci, first, n, float(_DAYS_LOW))
-        XT[idx["days_to_submission_min"]] = _group_min(days, ci, first, n, float(_DAYS_HIGH))
+        days = np.minimum(np.maximum(days, _DAYS_LOW0), _DAYS_HIGH0).astype(np.float64)
+        XT[idx["days_to_submission_max"]] = _group_max(days, ci, first, n, _DAYS_LOW_F)
+        XT[idx["days_to_submission_min"]] = _group_min(days, ci, first, n, _DAYS_HIGH_F)
 
         # diagnoses, provider, modifiers, attachments, prior auth
-        chapters = _principal_chapters(frame)
+        principal = drug_context.principal_diagnoses(frame, facts)
+        chapters = _principal_chapters(frame, principal)
         chapter_cols, other_chapter = self._chapter_cols()
         _one_hot(XT, chapter_cols, chapters, other_chapter)
         XT[idx["n_diagnoses"]] = np.bincount(frame.diagnoses["claim_index"], minlength=n)
@@ -342,21 +348,22 @@ class ClaimFeaturizer(TransformerMixin, BaseEstimator):
         a_ci = att["claim_index"]
         if a_ci.shape[0]:
             XT[idx["attachments"]] = np.bincount(a_ci, minlength=n)
-            XT[idx["attachments_claim_level"]] = np.bincount(a_ci[att["line_number"] < 0], minlength=n)
+            XT[idx["attachments_claim_level"]] = np.bincount(a_ci[att["line_number"] < A.I0], minlength=n)
             XT[idx["attachments_invoice"]] = np.bincount(a_ci[facts.attachment_is_invoice], minlength=n)
             not_sent = A.map_unique(att["transmission"], _not_sent, np.bool_)
             XT[idx["attachments_not_sent"]] = np.bincount(a_ci[not_sent], minlength=n)
         has_pa = facts.prior_authorization
         if has_pa is None:  # facts from an engine that did not record it
             has_pa = ~(A.is_blank(L["claim_prior_authorization"]) & A.is_blank(L["line_prior_authorization"]))
-        XT[idx["prior_authorization"]] = np.bincount(ci[has_pa], minlength=n) > 0
+        XT[idx["prior_authorization"]] = np.bincount(ci[has_pa], minlength=n) > A.I0
 
-        self._drug_context(XT, frame, facts, reference, first, n, leave_self_out)
+        self._drug_context(XT, frame, facts, reference, first, n, leave_self_out, principal, charge)
         return XT.T
 
     def _drug_context(
         self, XT: np.ndarray, frame: ClaimFrame, facts: Any, reference: ReferenceData,
-        first: np.ndarray | None, n: int, leave_self_out: bool,
+        first: np.ndarray | None, n: int, leave_self_out: bool, principal: tuple[np.ndarray, list[Any]],
+        charge: np.ndarray,
     ) -> None:
         """Which drugs and administrations, their units and charges, when, and how well the
         diagnosis fits the drug (see features.drug_context for the why)."""
@@ -369,7 +376,7 @@ class ClaimFeaturizer(TransformerMixin, BaseEstimator):
             admin_local, admin_other = layout.admin_local, len(self.admin_codes_)
             local = A.map_unique(facts.code[admin_rows], lambda c: admin_local.get(c, admin_other), np.int64)
             _add_counts(XT, ci[admin_rows], local, layout.admin_cols, n)
-        drug = _DrugLines.of(frame, facts)
+        drug = _DrugLines.of(frame, facts, principal)
         if drug.rows.size:
             drug_local, drug_other = layout.drug_local, len(self.drug_codes_)
             local = A.map_unique(drug.code_key, lambda c: drug_local.get(c, drug_other), np.int64)
@@ -387,13 +394,13 @@ class ClaimFeaturizer(TransformerMixin, BaseEstimator):
         if ndc_rows.size:
             _add_counts(XT, ci[ndc_rows], unit[ndc_rows], layout.unit_cols, n)
         units = L["units"]
-        noc_off = facts.is_noc & ~(np.abs(units - 1.0) <= 1e-6)
+        noc_off = facts.is_noc & ~(np.abs(units - A.F1) <= _UNIT_EPS)
         XT[idx["noc_lines_units_not_one"]] = np.bincount(ci[noc_off], minlength=n)
         xw = facts.crosswalk_rows
         if xw is not None and xw.size:
             quantity = L["drug_quantity"][xw]
             sel = A.rows_where(
-                facts.is_specific_drug[xw] & (unit[xw] == _UNIT_INDEX["ML"]) & (quantity > 0) & np.isfinite(units[xw])
+                facts.is_specific_drug[xw] & (unit[xw] == _ML) & (quantity > A.F0) & np.isfinite(units[xw])
             )
             if sel.size:
                 rows = xw[sel]
@@ -410,16 +417,16 @@ class ClaimFeaturizer(TransformerMixin, BaseEstimator):
                 np.maximum.at(worst, ci[rows], np.minimum(ratio, 20.0))
                 XT[idx["ml_units_log_ratio_max"]] = worst
 
-        # charges as the payer's reviewers see them: per line, on a log scale
-        log_charge = np.log1p(np.maximum(_capped(L["charge"], _AMOUNT_CAP), 0.0))
-        XT[idx["drug_log_charge_sum"]] = np.bincount(ci, weights=np.where(facts.is_drug, log_charge, 0.0), minlength=n)
-        XT[idx["admin_log_charge_sum"]] = np.bincount(ci, weights=np.where(facts.is_admin, log_charge, 0.0), minlength=n)
+        # charges as the payer's reviewers see them: per line, on a log scale (``charge`` is capped)
+        log_charge = np.log1p(np.maximum(charge, A.F0))
+        XT[idx["drug_log_charge_sum"]] = np.bincount(ci, weights=np.where(facts.is_drug, log_charge, A.F0), minlength=n)
+        XT[idx["admin_log_charge_sum"]] = np.bincount(ci, weights=np.where(facts.is_admin, log_charge, A.F0), minlength=n)
 
         # when: payers change policy on dates (a tree splits on it; later dates fall in the last bin)
         service = facts.service_date
         days = np.where(np.isnat(service), _NO_DAY, service.astype(np.float64))
         earliest = _group_min(days, ci, first, n, _NO_DAY)
-        XT[idx["service_date_years"]] = np.where(earliest < _NO_DAY, 1970.0 + earliest / 365.2425, np.nan)
+        XT[idx["service_date_years"]] = np.where(earliest < _NO_DAY, _EPOCH_YEAR + earliest / _DAYS_PER_YEAR, _NAN)
 
     # ------------------------------------------------------------------ cached layouts
     # Derived from the fitted state only, so they are rebuilt lazily (also after unpickling a model
@@ -542,9 +549,14 @@ class _Layout(NamedTuple):
 
 
 _FEW_CLAIMS = 8
-_NO_DAY = 1e18  # stands for a missing service date while taking the earliest one
+_NO_DAY = A.constant(1e18, np.float64)  # stands for a missing service date while taking the earliest one
+_UNIT_EPS = A.constant(1e-6, np.float64)
+_DAYS_PER_YEAR = A.constant(365.2425, np.float64)
+_EPOCH_YEAR = A.constant(1970.0, np.float64)
+_NAN = A.constant(np.nan, np.float64)
 _DRUG_UNITS = ("UN", "ML", "GR", "F2", "ME")  # the N4 units of measure X12 allows for an NDC quantity
 _UNIT_INDEX = {u: k for k, u in enumerate(_DRUG_UNITS)}
+_ML = A.constant(_UNIT_INDEX["ML"], np.int64)
 
 
 def _unit_local(unit: Any) -> int:
@@ -562,12 +574,13 @@ class _DrugLines(NamedTuple):
     category: np.ndarray  # the claim's principal diagnosis category, "" when none
 
     @classmethod
-    def of(cls, frame: ClaimFrame, facts: Any) -> _DrugLines:
+    def of(cls, frame: ClaimFrame, facts: Any, principal: tuple[np.ndarray, list[Any]] | None = None) -> _DrugLines:
         rows = A.rows_where(facts.is_drug)
         claim = frame.lines["claim_index"][rows]
         code_key = drug_context.drug_keys(facts)[rows]
         ndc_key = np.where(facts.ndc_present[rows], facts.ndc11[rows], code_key)
-        category = drug_context.principal_categories(frame)[claim]
+        index, uniques = principal if principal is not None else drug_context.principal_diagnoses(frame, facts)
+        category = drug_context.categories(uniques)[index[claim]]
         return cls(rows=rows, claim=claim, code_key=code_key, ndc_key=ndc_key, category=category)
 
 
@@ -592,9 +605,9 @@ def _one_hot(XT: np.ndarray, cols: dict[Any, int], values: np.ndarray, other: in
     XT[picked, np.arange(values.shape[0])] = 1.0
 
 
-def _capped(values: np.ndarray, cap: float) -> np.ndarray:
-    """NaN -> 0, then limited to [-cap, cap] (what np.clip(np.where(isnan, 0, v), -cap, cap) gives)."""
-    return np.minimum(np.maximum(np.where(np.isnan(values), 0.0, values), -cap), cap)
+def _capped(values: np.ndarray) -> np.ndarray:
+    """NaN -> 0, then limited to [-_AMOUNT_CAP, _AMOUNT_CAP] (np.clip(np.where(isnan, 0, v), ...))."""
+    return np.minimum(np.maximum(np.where(np.isnan(values), A.F0, values), _AMOUNT_LOW), _AMOUNT_HIGH)
 
 
 def _add_counts(XT: np.ndarray, claims: np.ndarray, local: np.ndarray, cols: np.ndarray, n: int) -> None:
@@ -610,7 +623,7 @@ def _per_claim_at(
     return values[first] if first is not None else _per_claim(values, claim_index, n, fill)
 
 
-def _group_max(values: np.ndarray, ci: np.ndarray, first: np.ndarray | None, n: int, floor: float) -> np.ndarray:
+def _group_max(values: np.ndarray, ci: np.ndarray, first: np.ndarray | None, n: int, floor: np.ndarray) -> np.ndarray:
     if first is not None:
         return np.maximum(np.maximum.reduceat(values, first), floor)
     out = np.full(n, floor)
@@ -618,7 +631,7 @@ def _group_max(values: np.ndarray, ci: np.ndarray, first: np.ndarray | None, n: 
     return out
 
 
-def _group_min(values: np.ndarray, ci: np.ndarray, first: np.ndarray | None, n: int, ceiling: float) -> np.ndarray:
+def _group_min(values: np.ndarray, ci: np.ndarray, first: np.ndarray | None, n: int, ceiling: np.ndarray) -> np.ndarray:
     if first is not None:
         return np.minimum(np.minimum.reduceat(values, first), ceiling)
     out = np.full(n, ceiling)
@@ -646,26 +659,21 @@ def _payment_limits(reference: ReferenceData, codes: list[str]) -> np.ndarray:
     return np.array([memo[c] for c in codes], dtype=np.float64)
 
 
-def _principal_chapters(frame: ClaimFrame) -> np.ndarray:
+def _principal_chapters(frame: ClaimFrame, principal: tuple[np.ndarray, list[Any]] | None = None) -> np.ndarray:
     """ICD-10-CM chapter of each claim's principal (first) diagnosis; None when absent or invalid."""
     from reference.icd10 import chapter
 
-    dx = frame.diagnoses
-    out = np.full(frame.n_claims, None, dtype=object)
-    first = A.rows_where(dx["position"] == 1)
-    if first.size:
-        codes, uniques = A.factorize(dx["code"][first])
-        missing = [u for u in uniques if u not in _CHAPTERS]
-        if missing:  # the same few thousand codes recur: each is looked up once per process
-            values = np.empty(len(missing), dtype=object)
-            values[:] = missing
-            if len(_CHAPTERS) + len(missing) > _MEMO_MAX:
-                _CHAPTERS.clear()
-            _CHAPTERS.update(zip(missing, chapter(values).tolist(), strict=True))
-        table = np.empty(len(uniques), dtype=object)
-        table[:] = [_CHAPTERS[u] for u in uniques]
-        out[dx["claim_index"][first]] = table[codes]
-    return out
+    index, uniques = principal if principal is not None else drug_context.principal_diagnoses(frame)
+    missing = [u for u in uniques if u not in _CHAPTERS]
+    if missing:  # the same few thousand codes recur: each is looked up once per process
+        values = np.empty(len(missing), dtype=object)
+        values[:] = missing
+        if len(_CHAPTERS) + len(missing) > _MEMO_MAX:
+            _CHAPTERS.clear()
+        _CHAPTERS.update(zip(missing, chapter(values).tolist(), strict=True))
+    table = np.empty(len(uniques) + 1, dtype=object)  # the last entry answers index -1: no diagnosis
+    table[:] = [*(_CHAPTERS[u] for u in uniques), None]
+    return table[index]
 
 
 _CHAPTERS: dict[Any, Any] = {}

@@ -100,7 +100,7 @@ def first_rows(claim_index: np.ndarray, n: int) -> np.ndarray | None:
     if m == 0 or n == 0:
         return None
     if n == 1:
-        return None if claim_index.any() else _ZERO
+        return None if np.count_nonzero(claim_index) else _ZERO
     starts = rows_where(claim_index[1:] != claim_index[:-1]) + 1
     if starts.shape[0] != n - 1 or claim_index[0] != 0:
         return None
@@ -114,8 +114,29 @@ _ZERO = np.zeros(1, dtype=np.int64)
 _ZERO.flags.writeable = False  # shared by every one-claim frame
 
 
+def constant(value: Any, dtype: Any) -> np.ndarray:
+    """A read-only 0-d array. As a ufunc operand it skips the conversion a Python scalar goes
+    through on every call (``units > F0`` costs about half of ``units > 0`` on a handful of rows,
+    the single-claim case, and the same on a large frame); with the operand's own dtype the result
+    is the same as with the Python scalar."""
+    array = np.array(value, dtype=dtype)
+    array.flags.writeable = False
+    return array
+
+
+F0 = constant(0.0, np.float64)
+F1 = constant(1.0, np.float64)
+I0 = constant(0, np.int64)
+I1 = constant(1, np.int64)
+
+
+def any_true(mask: np.ndarray) -> bool:
+    """``mask.any()`` for a boolean mask, without the Python-level reduction wrapper (~0.7 µs)."""
+    return bool(np.count_nonzero(mask))
+
+
 def group_any(claim_index: np.ndarray, mask: np.ndarray, n_claims: int) -> np.ndarray:
-    return np.bincount(claim_index[mask], minlength=n_claims) > 0
+    return np.bincount(claim_index[mask], minlength=n_claims) > I0
 
 
 def group_count(claim_index: np.ndarray, mask: np.ndarray, n_claims: int) -> np.ndarray:

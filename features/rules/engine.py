@@ -89,6 +89,10 @@ class LineFacts:
     crosswalk_listed: np.ndarray | None = None
     # start row of each claim when the lines are grouped by claim in order (what readers build), else None
     claim_first_row: np.ndarray | None = None
+    # the diagnosis codes as the ICD-10 check factorized them: per diagnosis row an index into the
+    # distinct raw codes (so the featurizer's chapters and categories need no second pass)
+    diagnosis_index: np.ndarray | None = None
+    diagnosis_uniques: list[Any] | None = None
 
 
 class EvidenceBlock:
@@ -486,7 +490,11 @@ def _per_claim(
     return out
 
 
-_NO_DAY = np.iinfo(np.int64).max  # no service date yet while taking a claim's earliest one
+_NO_DAY = A.constant(np.iinfo(np.int64).max, np.int64)  # no service date yet while taking a claim's earliest one
+_EPS0 = A.constant(_EPS, np.float64)
+_LINE_KEY0 = A.constant(_LINE_KEY, np.int64)
+_CHARGE_LIMIT = A.constant(CHARGE_TOLERANCE + _EPS, np.float64)
+_INT8_0, _INT8_1, _INT8_2 = (A.constant(v, np.int8) for v in (0, 1, 2))  # verdicts and ICD-10 statuses are int8
 
 _CODE_KINDS: weakref.WeakKeyDictionary[Any, dict[str, tuple[bool, bool]]] = weakref.WeakKeyDictionary()
 
@@ -509,8 +517,9 @@ _DX_CACHE: dict[str, int] = {}
 _DX_CACHE_MAX = 200_000
 
 
-def _diagnosis_status(codes: np.ndarray) -> np.ndarray:
-    """ICD-10-CM status per code, memoised: the same few thousand codes recur on every claim."""
+def _diagnosis_status(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[Any]]:
+    """(ICD-10-CM status, index into the distinct codes, the distinct codes) per code; statuses are
+    memoised: the same few thousand codes recur on every claim."""
     from reference.icd10 import diagnosis_status
 
     codes_idx, uniques = A.factorize(codes)
@@ -522,8 +531,8 @@ def _diagnosis_status(codes: np.ndarray) -> np.ndarray:
         if len(_DX_CACHE) + len(missing) > _DX_CACHE_MAX:
             _DX_CACHE.clear()
         _DX_CACHE.update(zip(missing, found.tolist(), strict=True))
-    table = np.fromiter((_DX_CACHE[u] for u in uniques), dtype=np.int8, count=len(uniques))
-    return table[codes_idx]
+    table = np.array([_DX_CACHE[u] for u in uniques], dtype=np.int8).reshape(len(uniques))
+    return table[codes_idx], codes_idx, uniques
 
 
 _NDC_CACHE: dict[Any, Any] = {}
@@ -671,8 +680,8 @@ def _lookups(reference: ReferenceData) -> _ReferenceLookups:
 
 def _isin_small(values: np.ndarray, keys: np.ndarray) -> np.ndarray:
     """``np.isin`` without its sort for the tiny arrays of one claim."""
-    if values.shape[0] * keys.shape[0] <= 4096:
-        return (values[:, None] == keys[None, :]).any(axis=1)
+    if values.shape[0] * keys.shape[0] <= 4096:  # logical_or.reduce: any() without its Python wrapper
+        return np.logical_or.reduce(values[:, None] == keys[None, :], axis=1)
     return np.isin(values, keys)
 
 
@@ -728,7 +737,7 @@ def evaluate(
         )
 
     quantity = L["drug_quantity"]
-    rows = A.rows_where(ndc_present & ~(quantity > 0))
+    rows = A.rows_where(ndc_present & ~(quantity > A.F0))
     if rows.size:
         out.add(
             "NDC_QUANTITY_INVALID", ci[rows], line_no[rows],
@@ -752,12 +761,12 @@ def evaluate(
 
     # --- units ------------------------------------------------------------------------------------
     units = L["units"]
-    units_invalid = ~(units > 0)
+    units_invalid = ~(units > A.F0)
     rows = A.rows_where(units_invalid)
     if rows.size:
         out.add("UNITS_INVALID", ci[rows], line_no[rows], {"units": (units[rows])})
-    noc_units_one = policies.column("noc_units_one").astype(bool)[policy]
-    rows = A.rows_where(is_noc & noc_units_one & ~(np.abs(units - 1.0) <= _EPS))
+    noc_units_one = policies.column("noc_units_one")[policy]
+    rows = A.rows_where(is_noc & noc_units_one & ~(np.abs(units - A.F1) <= _EPS0))
     if rows.size:
         out.add(
             "NOC_UNITS_NOT_ONE", ci[rows], line_no[rows],
@@ -820,7 +829,7 @@ def evaluate(
             )
         # UNITS_MISMATCH: the NDC is listed under this very code, counted in whole items (UN)
         un = A.rows_where(
-            is_specific[xw_rows] & (drug_unit[xw_rows] == "UN") & (quantity[xw_rows] > 0) & np.isfinite(units[xw_rows])
+            is_specific[xw_rows] & (drug_unit[xw_rows] == "UN") & (quantity[xw_rows] > A.F0) & np.isfinite(units[xw_rows])
         )
         if un.size:
             rows = xw_rows[un]
@@ -858,14 +867,14 @@ def evaluate(
         pairs = [(desc_uniques[k // width], note_uniques[k % width]) for k in pair_keys]
         judged = np.array([_description_verdict(d, n) for d, n in pairs], dtype=np.int8).reshape(len(pairs))
         verdict = judged[pair_idx]  # -1 blank, else has_name * 2 + has_strength
-        blank = verdict < 0
+        blank = verdict < _INT8_0
         rows = noc_rows[blank]
         if rows.size:
             out.add("DESCRIPTION_MISSING", ci[rows], line_no[rows], {"procedure_code": code[rows]})
         present = A.rows_where(~blank)
         if present.size:
-            name_ok = verdict[present] >= 2
-            strength_ok = (verdict[present] & 1).astype(bool)
+            name_ok = verdict[present] >= _INT8_2
+            strength_ok = (verdict[present] & _INT8_1).astype(bool)
             sel = A.rows_where(~(name_ok & strength_ok))
             if sel.size:
                 rows = noc_rows[present[sel]]
@@ -894,23 +903,25 @@ def evaluate(
     rt_table = policies.membership("invoice_report_types", rt_norm)
     sent = A.map_unique(att["transmission"], lambda t: _upper(t) != NOT_SENT_TRANSMISSION, np.bool_)
     a_invoice = rt_table[a_policy, rt_idx] & sent if a_ci.size else np.zeros(0, dtype=bool)
-    line_key = ci * _LINE_KEY + line_no
-    claim_level = a_line < 0
+    claim_level = a_line < A.I0
+    keys: list[np.ndarray] = []  # (claim, line) keys of the lines and of line-level attachments, once
 
     def covered(mask: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """Per line of ``rows``: an attachment in ``mask`` sits at its claim level or on this very line."""
-        if not rows.size or not mask.any():
+        if not rows.size or not A.any_true(mask):
             return np.zeros(rows.shape[0], dtype=bool)
+        if not keys:
+            keys.extend((ci * _LINE_KEY0 + line_no, a_ci * _LINE_KEY0 + a_line, ~claim_level))
+        line_key, attachment_key, on_line = keys
         at_claim = A.group_any(a_ci, mask & claim_level, n_claims)[ci[rows]]
-        keys = a_ci[mask & ~claim_level] * _LINE_KEY + a_line[mask & ~claim_level]
-        return at_claim | _isin_small(line_key[rows], keys)
+        return at_claim | _isin_small(line_key[rows], attachment_key[mask & on_line])
 
     if noc_rows.size:
         # payer requirements on unclassified codes: decided on the NOC lines only
         charge = L["charge"]
         noc_policy = policy[noc_rows]
-        inv_required = policies.column("invoice_required").astype(bool)[noc_policy]
-        min_charge_by_policy = policies.column("invoice_min_charge").astype(np.float64)
+        inv_required = policies.column("invoice_required")[noc_policy]
+        min_charge_by_policy = policies.column("invoice_min_charge")
         candidates = noc_rows[inv_required & ~(charge[noc_rows] < min_charge_by_policy[noc_policy])]
         rows = candidates[~covered(a_invoice, candidates)]
         if rows.size:
@@ -924,7 +935,7 @@ def evaluate(
                     "invoice_min_charge": (min_charge_by_policy[policy[rows]]),
                 },
             )
-        docs_required = policies.column("documentation_required").astype(bool)[noc_policy]
+        docs_required = policies.column("documentation_required")[noc_policy]
         candidates = noc_rows[docs_required]
         rows = candidates[~covered(sent, candidates)]
         if rows.size:
@@ -933,7 +944,7 @@ def evaluate(
                 "DOCUMENTATION_MISSING", ci[rows], line_no[rows],
                 {"procedure_code": code[rows], "attachments_not_sent": n_att},
             )
-        pa_required = policies.column("prior_auth_required").astype(bool)[noc_policy]
+        pa_required = policies.column("prior_auth_required")[noc_policy]
         rows = noc_rows[pa_required & no_pa[noc_rows]]
         if rows.size:
             out.add("PRIOR_AUTH_MISSING", ci[rows], line_no[rows], {"procedure_code": code[rows]})
@@ -942,11 +953,11 @@ def evaluate(
     dx = frame.diagnoses
     d_ci = dx["claim_index"]
     n_dx = np.bincount(d_ci, minlength=n_claims)
-    claims_with_lines = np.bincount(ci, minlength=n_claims) > 0
-    claims = A.rows_where((n_dx == 0) & claims_with_lines)
+    claims_with_lines = np.bincount(ci, minlength=n_claims) > A.I0
+    claims = A.rows_where((n_dx == A.I0) & claims_with_lines)
     out.add("DIAGNOSIS_MISSING", claims, None, {"diagnosis_count": 0})
-    dx_status = _diagnosis_status(dx["code"]) if d_ci.size else np.zeros(0, dtype=np.int8)
-    bad = A.rows_where(dx_status != 0)
+    dx_status, dx_index, dx_uniques = _diagnosis_status(dx["code"])
+    bad = A.rows_where(dx_status != _INT8_0)
     if bad.size:
         bad = bad[np.argsort(d_ci[bad], kind="stable")]
         bad_claims = d_ci[bad]
@@ -961,8 +972,8 @@ def evaluate(
     p_count, p_min, p_max = L["pointer_count"], L["pointer_min"], L["pointer_max"]
     # 837I SV2 has no diagnosis-pointer element, so an institutional line without pointers is
     # normal; a pointer it does carry must still point at a diagnosis on the claim.
-    no_pointer = p_count == 0
-    out_of_range = ~no_pointer & ((p_min < 1) | (p_max > line_n_dx))
+    no_pointer = p_count == A.I0
+    out_of_range = ~no_pointer & ((p_min < A.I1) | (p_max > line_n_dx))
     rows = A.rows_where((no_pointer & professional_line) | out_of_range)
     if rows.size:
         out.add(
@@ -996,7 +1007,7 @@ def evaluate(
     jw = np.array(["JW" in s for s in mod_sets], dtype=bool)[mod_idx]
     jz = np.array(["JZ" in s for s in mod_sets], dtype=bool)[mod_idx]
     has_waste = np.array([bool(s & WASTE_MODIFIERS) for s in mod_sets], dtype=bool)[mod_idx]
-    waste_required = policies.column("waste_modifier_required").astype(bool)[policy]
+    waste_required = policies.column("waste_modifier_required")[policy]
     rows = A.rows_where(is_drug & waste_required & ~has_waste)
     if rows.size:
         out.add(
@@ -1012,14 +1023,17 @@ def evaluate(
         )
 
     # --- timely filing ------------------------------------------------------------------------------------
-    service_days = service_eff.astype("datetime64[D]").astype(np.int64)
+    service_days = service_eff.astype("datetime64[D]", copy=False).astype(np.int64)
     valid_day = ~np.isnat(service_eff)
-    earliest = np.full(n_claims, _NO_DAY, dtype=np.int64)
-    np.minimum.at(earliest, ci[valid_day], service_days[valid_day])
+    if first is not None:  # every claim has lines, grouped: one reduction per claim's run of rows
+        earliest = np.minimum.reduceat(np.where(valid_day, service_days, _NO_DAY), first)
+    else:
+        earliest = np.full(n_claims, _NO_DAY, dtype=np.int64)
+        np.minimum.at(earliest, ci[valid_day], service_days[valid_day])
     claim_submission = _per_claim(submission, ci, n_claims, _NAT, first)
     has_dates = (earliest != _NO_DAY) & ~np.isnat(claim_submission)
-    days = np.where(has_dates, claim_submission.astype(np.int64) - np.where(has_dates, earliest, 0), 0)
-    limit = policies.column("filing_limit_days").astype(np.int64)[claim_policy]
+    days = np.where(has_dates, claim_submission.astype(np.int64) - np.where(has_dates, earliest, A.I0), A.I0)
+    limit = policies.column("filing_limit_days")[claim_policy]
     claims = A.rows_where(has_dates & (days > limit))
     if claims.size:
         out.add(
@@ -1034,13 +1048,13 @@ def evaluate(
 
     # --- charges --------------------------------------------------------------------------------------------
     charge = L["charge"]
-    rows = A.rows_where(~(charge > 0))
+    rows = A.rows_where(~(charge > A.F0))
     if rows.size:
         out.add("CHARGE_INVALID", ci[rows], line_no[rows], {"charge": (charge[rows])})
-    line_sum = np.bincount(ci, weights=np.where(np.isnan(charge), 0.0, charge), minlength=n_claims)
+    line_sum = np.bincount(ci, weights=np.where(np.isnan(charge), A.F0, charge), minlength=n_claims)
     total = _per_claim(L["total_charge"], ci, n_claims, np.nan, first)
     difference = total - line_sum
-    claims = A.rows_where(claims_with_lines & ~(np.abs(difference) <= CHARGE_TOLERANCE + _EPS))
+    claims = A.rows_where(claims_with_lines & ~(np.abs(difference) <= _CHARGE_LIMIT))
     if claims.size:
         out.add(
             "CHARGE_INVALID", claims, None,
@@ -1074,5 +1088,7 @@ def evaluate(
         crosswalk_quarter=quarter_idx,
         crosswalk_listed=listed if xw_rows.size else np.empty(0, dtype=object),
         claim_first_row=first,
+        diagnosis_index=dx_index,
+        diagnosis_uniques=dx_uniques,
     )
     return out.finish(n_claims, frame.claim_ids, facts)
