@@ -282,8 +282,8 @@ def from_claims(claims: Sequence[Claim]) -> ClaimFrame:
     n = len(claims)
     if n == 0:
         return ClaimFrame.empty()
-    if n == 1:
-        return _from_one_claim(claims[0])
+    if n <= _FEW_CLAIMS:
+        return _from_few_claims(claims)
     claim_rows: list[tuple[Any, ...]] = []
     line_rows: list[tuple[Any, ...]] = []
     line_owner: list[int] = []
@@ -301,16 +301,7 @@ def from_claims(claims: Sequence[Claim]) -> ClaimFrame:
             dx_owner.extend([index] * len(codes))
             dx_position.extend(range(1, len(codes) + 1))
             dx_code.extend(codes)
-        for attachment in claim.attachments:
-            att_rows.append(
-                (
-                    index,
-                    attachment.line_number if attachment.line_number is not None else -1,
-                    attachment.report_type,
-                    attachment.transmission,
-                    attachment.control_number,
-                )
-            )
+        att_rows.extend([_attachment_row(index, attachment) for attachment in claim.attachments])
     owner = np.array(line_owner, dtype=np.int64)
     n_lines = owner.shape[0]
     # One claim of one line: the claim columns already have the lines' shape.
@@ -385,38 +376,54 @@ def _fill_flat(out: Columns, groups: Groups, rows: Sequence[tuple[Any, ...]]) ->
         out.update(zip(names, block.reshape(len(positions), n_rows), strict=True))
 
 
-def _from_one_claim(claim: Claim) -> ClaimFrame:
-    """``from_claims([claim])``, the API's case: each line row carries its claim's values, so the
-    line table is one conversion per dtype kind with no claim-level block to repeat onto lines."""
-    head = (0, *_claim_row(claim))
+def _attachment_row(claim_index: int, attachment: Any) -> tuple[Any, ...]:
+    """One attachment's values in ``ATTACHMENT_COLUMNS`` order (line -1: at claim level)."""
+    return (
+        claim_index,
+        attachment.line_number if attachment.line_number is not None else -1,
+        attachment.report_type,
+        attachment.transmission,
+        attachment.control_number,
+    )
+
+
+_FEW_CLAIMS = 16  # up to this many claims (a request, or a batch of requests) take the flat path
+
+
+def _from_few_claims(claims: Sequence[Claim]) -> ClaimFrame:
+    """``from_claims`` for the API's handful of claims: each line row carries its claim's values, so
+    the line table is one conversion per dtype kind with no claim-level block to repeat onto lines."""
+    line_rows: list[tuple[Any, ...]] = []
+    att_rows: list[tuple[Any, ...]] = []
+    dx_owner: list[int] = []
+    dx_position: list[int] = []
+    dx_code: list[str] = []
+    for index, claim in enumerate(claims):
+        head = (index, *_claim_row(claim))
+        line_rows.extend([(*head, *_line_row(line)) for line in claim.lines])
+        codes = claim.diagnosis_codes
+        if codes:
+            dx_owner.extend([index] * len(codes))
+            dx_position.extend(range(1, len(codes) + 1))
+            dx_code.extend(codes)
+        att_rows.extend([_attachment_row(index, attachment) for attachment in claim.attachments])
     lines: Columns = dict.fromkeys(LINE_COLUMNS, _UNFILLED)  # schema order; every column filled below
-    _fill_flat(lines, _ONE_CLAIM_GROUPS, [(*head, *_line_row(line)) for line in claim.lines])
-    if claim.attachments:
+    _fill_flat(lines, _FLAT_LINE_GROUPS, line_rows)
+    if att_rows:
         attachments: Columns = dict.fromkeys(ATTACHMENT_COLUMNS, _UNFILLED)
-        rows = [
-            (
-                0,
-                attachment.line_number if attachment.line_number is not None else -1,
-                attachment.report_type,
-                attachment.transmission,
-                attachment.control_number,
-            )
-            for attachment in claim.attachments
-        ]
-        _fill_flat(attachments, _ATTACHMENT_GROUPS, rows)
+        _fill_flat(attachments, _ATTACHMENT_GROUPS, att_rows)
     else:
         attachments = empty_columns(ATTACHMENT_COLUMNS)
-    codes = claim.diagnosis_codes
     return ClaimFrame(
         lines=lines,
         diagnoses={
-            "claim_index": np.zeros(len(codes), dtype=np.int64),
-            "position": np.arange(1, len(codes) + 1, dtype=np.int64),
-            "code": _objects(codes),
+            "claim_index": np.array(dx_owner, dtype=np.int64),
+            "position": np.array(dx_position, dtype=np.int64),
+            "code": _objects(dx_code),
         },
         attachments=attachments,
-        n_claims=1,
-        claim_ids=_objects([claim.claim_id]),
+        n_claims=len(claims),
+        claim_ids=_objects([claim.claim_id for claim in claims]),
     )
 
 
@@ -460,8 +467,8 @@ _LINE_FIELDS = (
     "prescription_number",
     "link_sequence",
 )
-_ONE_CLAIM_FIELDS = ("claim_index", *_CLAIM_FIELDS, *_LINE_FIELDS)
+_FLAT_LINE_FIELDS = ("claim_index", *_CLAIM_FIELDS, *_LINE_FIELDS)
 _CLAIM_GROUPS = _groups(_CLAIM_FIELDS, LINE_COLUMNS)
-_ONE_CLAIM_GROUPS = _groups(_ONE_CLAIM_FIELDS, LINE_COLUMNS)
+_FLAT_LINE_GROUPS = _groups(_FLAT_LINE_FIELDS, LINE_COLUMNS)
 _LINE_GROUPS = _groups(_LINE_FIELDS, LINE_COLUMNS)
 _ATTACHMENT_GROUPS = _groups(tuple(ATTACHMENT_COLUMNS), ATTACHMENT_COLUMNS)

@@ -11,7 +11,7 @@ import numpy as np
 import orjson
 import pytest
 
-from claims.columnar import ClaimFrame, from_claims
+from claims.columnar import _FEW_CLAIMS, ClaimFrame, from_claims
 from claims.errors import InputError
 from claims.jsonl import ClaimReadResult, read_claims_jsonl, read_claims_jsonl_pydantic
 from claims.model import Claim
@@ -401,13 +401,19 @@ def test_empty_file_and_missing_file(tmp_path: Path) -> None:
         read_claims_jsonl(tmp_path / "missing.jsonl")
 
 
-def test_one_claim_frame_equals_the_general_path() -> None:
-    """``from_claims([claim])`` (the API's single-claim path) gives the columns, dtypes and values
-    of the general path, here read back out of a two-claim frame."""
+def test_few_claims_frames_equal_the_general_path() -> None:
+    """A handful of claims (an API request, or the requests batched into one model call) takes the
+    flat path of ``from_claims``; it gives the columns, dtypes and values of the general path, here
+    read back out of a 400-claim frame, for every size from 1 to the flat path's limit."""
     rng = random.Random(5)
     claims = [Claim.model_validate(random_claim(rng, f"O{i}")) for i in range(400)]
-    for k, claim in enumerate(claims):
-        one = from_claims([claim])
-        assert_same_frame(one, from_claims([claim, claims[k - 1]]).take([0]))
-        for table in (one.lines, one.diagnoses, one.attachments):
+    general = from_claims(claims)
+    start, size = 0, 1
+    while start < len(claims):
+        rows = list(range(start, min(start + size, len(claims))))
+        few = from_claims([claims[k] for k in rows])
+        assert_same_frame(few, general.take(rows))
+        for table in (few.lines, few.diagnoses, few.attachments):
             assert all(column.ndim == 1 for column in table.values())
+        start += size
+        size = size % _FEW_CLAIMS + 1
