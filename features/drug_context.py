@@ -40,7 +40,7 @@ def drug_keys(facts: Any) -> np.ndarray:
     if rows is None or rows.shape[0] == 0:
         return keys
     noc = facts.is_noc[rows]
-    if not noc.any():
+    if not A.any_true(noc):
         return keys
     listed = facts.crosswalk_listed[noc]
     first = A.map_unique(listed, lambda codes: codes[0] if codes else None, object)
@@ -58,7 +58,7 @@ def principal_diagnoses(frame: ClaimFrame, facts: Any = None) -> tuple[np.ndarra
     else:
         codes, uniques = A.factorize(dx["code"])
     principal = np.full(frame.n_claims, -1, dtype=np.int64)
-    first = A.rows_where(dx["position"] == 1)
+    first = A.rows_where(dx["position"] == A.I1)
     principal[dx["claim_index"][first]] = codes[first]
     return principal, uniques
 

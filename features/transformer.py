@@ -31,6 +31,7 @@ from features.payer_policy import PAYER_TYPES, PolicySet
 from features.rules import _arrays as A
 from features.rules.catalog import DEFAULT_NOC_CODES, RULE_CODE, RULES, is_admin_code
 from features.rules.engine import FiredRules, _lookups, default_policies, default_reference, evaluate
+from reference.icd10 import chapter
 
 if TYPE_CHECKING:
     from reference.store import ReferenceData
@@ -277,7 +278,7 @@ class ClaimFeaturizer(TransformerMixin, BaseEstimator):
         # rule columns: counted rule by rule, written with one gather per kind of column
         layout = self._rule_layout()
         on_lines, at_claim = fired.rule_counts_by_rule()
-        XT[layout.flag_cols] = (on_lines[layout.flag_codes] > 0) | at_claim[layout.flag_codes]
+        XT[layout.flag_cols] = (on_lines[layout.flag_codes] > A.I0) | at_claim[layout.flag_codes]
         XT[layout.line_cols] = on_lines[layout.line_codes]
 
         # payer, setting, claim shape: claim fields are read once per claim
@@ -554,6 +555,7 @@ _UNIT_EPS = A.constant(1e-6, np.float64)
 _DAYS_PER_YEAR = A.constant(365.2425, np.float64)
 _EPOCH_YEAR = A.constant(1970.0, np.float64)
 _NAN = A.constant(np.nan, np.float64)
+_ONE32 = A.constant(1.0, np.float32)  # XT is float32
 _DRUG_UNITS = ("UN", "ML", "GR", "F2", "ME")  # the N4 units of measure X12 allows for an NDC quantity
 _UNIT_INDEX = {u: k for k, u in enumerate(_DRUG_UNITS)}
 _ML = A.constant(_UNIT_INDEX["ML"], np.int64)
@@ -611,7 +613,11 @@ def _capped(values: np.ndarray) -> np.ndarray:
 
 
 def _add_counts(XT: np.ndarray, claims: np.ndarray, local: np.ndarray, cols: np.ndarray, n: int) -> None:
-    """XT[cols[local], claim] = how many rows have that (claim, local) pair; one bincount."""
+    """XT[cols[local], claim] = how many rows have that (claim, local) pair (XT's block is still zero):
+    one bincount, or for a request's few rows an unbuffered add (half the calls)."""
+    if claims.shape[0] <= A.SMALL:
+        np.add.at(XT, (cols[local], claims), _ONE32)
+        return
     width = cols.shape[0]
     XT[cols] = np.bincount(local * n + claims, minlength=width * n).reshape(width, n)
 
@@ -661,8 +667,6 @@ def _payment_limits(reference: ReferenceData, codes: list[str]) -> np.ndarray:
 
 def _principal_chapters(frame: ClaimFrame, principal: tuple[np.ndarray, list[Any]] | None = None) -> np.ndarray:
     """ICD-10-CM chapter of each claim's principal (first) diagnosis; None when absent or invalid."""
-    from reference.icd10 import chapter
-
     index, uniques = principal if principal is not None else drug_context.principal_diagnoses(frame)
     missing = [u for u in uniques if u not in _CHAPTERS]
     if missing:  # the same few thousand codes recur: each is looked up once per process

@@ -66,7 +66,11 @@ def rows_where(mask: np.ndarray) -> np.ndarray:
 def map_unique(values: np.ndarray, fn: Callable[[Any], Any], dtype: Any) -> np.ndarray:
     """``fn`` applied to each distinct value, spread back over the rows (``fn`` must be pure)."""
     n = values.shape[0]
-    if n <= SMALL and dtype is not object:  # a handful of rows: calling fn per row beats factorizing
+    if n <= SMALL:  # a handful of rows: calling fn per row beats factorizing
+        if dtype is object:  # filled by slice, so a string result is never split into characters
+            out = np.empty(n, dtype=object)
+            out[:] = [fn(v) for v in values.tolist()]
+            return out
         return np.array([fn(v) for v in values.tolist()], dtype=dtype)
     codes, uniques = factorize(values)
     table = np.empty(len(uniques), dtype=dtype)

@@ -33,6 +33,9 @@ from features.rules.catalog import (
     is_admin_code,
 )
 from features.rules.description import description_gaps
+from reference.icd10 import diagnosis_status
+from reference.ndc import normalize_ndc
+from reference.store import load_reference
 
 if TYPE_CHECKING:
     from reference.store import ReferenceData
@@ -55,8 +58,6 @@ def default_policies() -> PolicySet:
 
 
 def default_reference() -> ReferenceData:
-    from reference.store import load_reference
-
     return load_reference()
 
 
@@ -520,8 +521,6 @@ _DX_CACHE_MAX = 200_000
 def _diagnosis_status(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[Any]]:
     """(ICD-10-CM status, index into the distinct codes, the distinct codes) per code; statuses are
     memoised: the same few thousand codes recur on every claim."""
-    from reference.icd10 import diagnosis_status
-
     codes_idx, uniques = A.factorize(codes)
     missing = [u for u in uniques if u not in _DX_CACHE]
     if missing:
@@ -542,8 +541,6 @@ _MEMO_MAX = 200_000
 def _ndc11(ndc: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(present, 11-digit NDC or None, normalised) per row, from one pass over the distinct raw
     values; the normalisation is memoised across calls (cheap on one claim, one pass on a batch)."""
-    from reference.ndc import normalize_ndc
-
     codes, uniques = A.factorize(ndc)
     missing = [u for u in uniques if u not in _NDC_CACHE]
     if missing:
