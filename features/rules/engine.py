@@ -603,7 +603,8 @@ class _ReferenceLookups:
         if missing:
             found = self.reference.quarter_index(np.asarray(missing, dtype=np.int64).astype("datetime64[D]"))
             self._bounded(self.quarters, len(missing)).update(zip(missing, found.tolist(), strict=True))
-        return np.fromiter((self.quarters[d] for d in days), dtype=np.int64, count=len(days))
+        quarters = self.quarters
+        return np.array([quarters[d] for d in days], dtype=np.int64)
 
     def codes_for_ndc(self, quarter_idx: np.ndarray, ndc11: np.ndarray) -> np.ndarray:
         if quarter_idx.shape[0] > A.SMALL:
