@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import multiprocessing
-import os
 import re
 import sys
 from collections.abc import Iterator
@@ -28,6 +27,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from claims import parallel
 from claims.errors import InputError, RecordError
 from features.rules.engine import default_policies, default_reference, evaluate
 from features.version import rules_version
@@ -83,17 +83,7 @@ def _no_cyclic_gc() -> Iterator[None]:
 
 def worker_count() -> int:
     """Processes for ``check``: ``$CLAIMRISK_CHECK_WORKERS``, else the usable cores (at most 8)."""
-    raw = os.environ.get(WORKERS_ENV, "").strip()
-    if raw:
-        try:
-            return max(1, int(raw))
-        except ValueError:
-            raise InputError(f"{WORKERS_ENV} must be a whole number, not {raw!r}") from None
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, 8))
+    return parallel.worker_count(WORKERS_ENV)
 
 
 def _parallel_worthy(file: Path) -> bool:

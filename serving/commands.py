@@ -35,8 +35,7 @@ def score(*, input_path: Path, output_path: Path, threshold: float | None) -> in
     """Score every claim of a JSONL/837 file into a CSV or Parquet worklist, highest expected loss first."""
     import pyarrow.compute as pc
 
-    from claims.sources import load_claims
-    from serving.worklist import build_worklist, output_format, write_worklist
+    from serving.worklist import output_format, score_file, write_worklist
 
     output_format(output_path)  # fail on a bad extension before any work
     if threshold is not None and not 0.0 <= threshold <= 1.0:
@@ -47,18 +46,17 @@ def score(*, input_path: Path, output_path: Path, threshold: float | None) -> in
     scorer = _model_store(settings).require_model()
     threshold = threshold if threshold is not None else settings.threshold
     started = time.perf_counter()
-    read = load_claims(input_path)
-    for error in read.errors:
+    table, errors = score_file(scorer, input_path, threshold)
+    for error in errors:
         sys.stderr.write(f"{error}\n")
-    table = build_worklist(scorer, read.frame, threshold)
     write_worklist(table, output_path)
     n_review = int(pc.sum(pc.equal(table.column("decision"), "review")).as_py() or 0)
     sys.stderr.write(
         f"claimrisk score: {table.num_rows} claims scored with model {scorer.model_version} "
         f"({n_review} for review) in {time.perf_counter() - started:.1f} s -> {output_path}; "
-        f"{len(read.errors)} records rejected\n"
+        f"{len(errors)} records rejected\n"
     )
-    return 1 if read.errors else 0
+    return 1 if errors else 0
 
 
 def _after_graceful_shutdown(signum: int, frame: object) -> None:

@@ -7,24 +7,17 @@ bad value stops the process at start-up instead of failing the first request.
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from claims.parallel import usable_cores
+
 DEFAULT_MODELS_DIR = Path("models")
 MIN_KEY_LENGTH = 8
 _PLACEHOLDER_KEYS = {"changeme", "change-me", "secret", "password", "apikey", "api-key"}
-
-
-def usable_cores() -> int:
-    """Cores this process may run on (a container's CPU set, not the host's count)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 class Settings(BaseSettings):

@@ -3,21 +3,33 @@
 It calls the same ``Scorer.score_arrays`` as the API, so a claim gets the same risk whichever way
 it is scored. Columns are built as Arrow arrays end to end (the fired rule ids become a list column
 from offsets, joined with ``;`` for CSV by Arrow itself), so no Python loop runs per claim.
+
+A large JSONL file is read and scored in parts by worker processes forked after the model is
+loaded (reading the JSON is most of the work, and claims are independent); the parts' tables are
+joined in file order and ranked once, so the worklist is the one a single process writes.
+``CLAIMRISK_SCORE_WORKERS`` sets the number of processes (default: the usable cores; 1 turns it off).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import gc
+import multiprocessing
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from claims import parallel
 from claims.columnar import ClaimFrame
-from claims.errors import InputError
+from claims.errors import InputError, RecordError
 from serving.scorer import Scorer
 
 CHUNK_CLAIMS = 100_000
+WORKERS_ENV = "CLAIMRISK_SCORE_WORKERS"
+PARALLEL_MIN_BYTES = 8 << 20  # below this, forking workers costs more than it saves
+PART_BYTES = 32 << 20  # parts of about this size, and at least two per worker to keep all busy
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 COLUMNS = ("claim_id", "risk", "expected_loss", "decision", "rules")
 
@@ -70,8 +82,79 @@ def build_worklist(
             for start in range(0, frame.n_claims, chunk_claims)
         ]
         table = pa.concat_tables(parts)
+    return _ranked(table)
+
+
+def _ranked(table: pa.Table) -> pa.Table:
     order = np.argsort(-table.column("expected_loss").to_numpy(), kind="stable")
     return table.take(pa.array(order))
+
+
+def score_file(scorer: Scorer, path: Path, threshold: float | None = None) -> tuple[pa.Table, list[RecordError]]:
+    """The ranked worklist of a JSONL/837 file or folder, and the records that could not be read;
+    a single large JSONL file is read and scored in parts by forked workers (module docstring)."""
+    from claims.sources import FileFormat, input_files, load_claims, sniff_format
+
+    files = input_files(path)
+    workers = parallel.worker_count(WORKERS_ENV)
+    if (
+        workers > 1
+        and len(files) == 1
+        and files[0].stat().st_size >= PARALLEL_MIN_BYTES
+        and "fork" in multiprocessing.get_all_start_methods()
+        and sniff_format(files[0]) is FileFormat.JSONL
+    ):
+        return _score_in_parts(scorer, files[0], threshold, workers)
+    read = load_claims(path)
+    return build_worklist(scorer, read.frame, threshold), list(read.errors)
+
+
+# ------------------------------------------------------------------------------ worker processes
+_PART_JOB: tuple[Scorer, float | None, Path, dt.date] | None = None  # set before the fork; inherited
+
+
+def _score_in_parts(
+    scorer: Scorer, file: Path, threshold: float | None, workers: int
+) -> tuple[pa.Table, list[RecordError]]:
+    """Forked workers inherit the loaded model and reference data (nothing is pickled but the byte
+    ranges in and each part's table out); every part reads with the same ``today``."""
+    from claims.jsonl import jsonl_parts
+
+    global _PART_JOB
+    parts = jsonl_parts(file, max(2 * workers, -(-file.stat().st_size // PART_BYTES)))
+    _PART_JOB = (scorer, threshold, file, dt.date.today())
+    tables: list[pa.Table] = []
+    errors: list[RecordError] = []
+    try:
+        context = multiprocessing.get_context("fork")
+        with context.Pool(min(workers, len(parts)), initializer=_init_part_worker) as pool:
+            for table, part_errors in pool.imap(_score_part, parts):
+                if table is not None:
+                    tables.append(table)
+                errors.extend(part_errors)
+    finally:
+        _PART_JOB = None
+    if not tables:
+        return build_worklist(scorer, ClaimFrame.empty(), threshold), errors
+    return _ranked(pa.concat_tables(tables)), errors
+
+
+def _init_part_worker() -> None:
+    from training.calibration import predict_on_one_thread
+
+    pa.set_cpu_count(1)  # one core per worker: Arrow's own threads would fight the other workers
+    predict_on_one_thread()  # the parent's OpenMP pool did not survive the fork
+    gc.disable()  # short-lived, and the reader's objects form no cycles worth collecting
+
+
+def _score_part(part: tuple[int, int, int]) -> tuple[pa.Table | None, list[RecordError]]:
+    from claims.jsonl import read_claims_jsonl_part
+
+    assert _PART_JOB is not None, "worker started without the job (not forked?)"
+    scorer, threshold, file, today = _PART_JOB
+    read = read_claims_jsonl_part(file, *part, today=today)
+    table = score_chunk(scorer, read.frame, threshold) if read.frame.n_claims else None
+    return table, list(read.errors)
 
 
 def write_worklist(table: pa.Table, path: Path) -> None:

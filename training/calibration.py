@@ -212,5 +212,19 @@ def _single_row_predictor(model: CalibratedBooster, booster: Any) -> _SingleRowP
 
 
 def _threads(X: np.ndarray) -> int:
-    """One thread for request-sized inputs (thread start-up costs more than the trees); all for batches."""
-    return 1 if X.shape[0] < 2048 else 0
+    """One thread for request-sized inputs (thread start-up costs more than the trees); all for
+    batches, unless this process was forked to predict on one core (:func:`predict_on_one_thread`)."""
+    return 1 if X.shape[0] < 2048 else _BATCH_THREADS
+
+
+_BATCH_THREADS = 0  # LightGBM's "all cores"
+
+
+def predict_on_one_thread() -> None:
+    """Predict batches on the calling thread only, for the rest of this process.
+
+    For worker processes forked from one that already ran LightGBM (loading a model is enough):
+    GNU OpenMP's thread pool does not survive ``fork``, and a multi-threaded predict in the child
+    hangs for good. One thread per worker is also what a pool of one worker per core wants."""
+    global _BATCH_THREADS
+    _BATCH_THREADS = 1

@@ -28,5 +28,6 @@ def test_bench_serving_runs_and_reports_sane_figures(monkeypatch: pytest.MonkeyP
     assert in_process["step_featurize_us"] > 0 and in_process["predict_rows"] >= 1
     assert results["worklist"]["claims"] == 20_000
     assert results["worklist"]["claims_per_s"] > 1000
+    assert results["worklist"]["claims_per_s_in_workers"] > 1000
     assert min(results["worklist"][k] for k in ("read_s", "score_rank_s", "write_s")) > 0
     assert results["load_generator"] in ("wrk", "python-asyncio")
