@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import multiprocessing
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -111,6 +112,7 @@ def score_file(scorer: Scorer, path: Path, threshold: float | None = None) -> tu
 
 # ------------------------------------------------------------------------------ worker processes
 _PART_JOB: tuple[Scorer, float | None, Path, dt.date] | None = None  # set before the fork; inherited
+_PART_LOCK = threading.Lock()
 
 
 def _score_in_parts(
@@ -122,18 +124,19 @@ def _score_in_parts(
 
     global _PART_JOB
     parts = jsonl_parts(file, max(2 * workers, -(-file.stat().st_size // PART_BYTES)))
-    _PART_JOB = (scorer, threshold, file, dt.date.today())
     tables: list[pa.Table] = []
     errors: list[RecordError] = []
-    try:
-        context = multiprocessing.get_context("fork")
-        with context.Pool(min(workers, len(parts)), initializer=_init_part_worker) as pool:
-            for table, part_errors in pool.imap(_score_part, parts):
-                if table is not None:
-                    tables.append(table)
-                errors.extend(part_errors)
-    finally:
-        _PART_JOB = None
+    with _PART_LOCK:  # one job at a time: the workers read it from this module's global
+        _PART_JOB = (scorer, threshold, file, dt.date.today())
+        try:
+            context = multiprocessing.get_context("fork")
+            with context.Pool(min(workers, len(parts)), initializer=_init_part_worker) as pool:
+                for table, part_errors in pool.imap(_score_part, parts):
+                    if table is not None:
+                        tables.append(table)
+                    errors.extend(part_errors)
+        finally:
+            _PART_JOB = None
     if not tables:
         return build_worklist(scorer, ClaimFrame.empty(), threshold), errors
     return _ranked(pa.concat_tables(tables)), errors
