@@ -5,10 +5,17 @@ Scoring one claim is mostly fixed cost: the rule engine and the featurizer make 
 NumPy calls whatever the frame size, and the model call has its own overhead, so four claims cost
 little more than one. A worker's event loop runs one request's scoring at a time; the requests that
 arrive meanwhile are read on the loop's next turn and, instead of being scored one after another,
-are collected here and scored together on the turn after. Nothing waits for a batch to fill: a
-request that arrives alone is scored on the next turn of the loop (a few microseconds later), so
-batching only happens when requests are already queueing, and answers are what scoring each claim
-alone gives (features and risks do not depend on the other claims of a frame; a test asserts it).
+are collected here and scored together.
+
+The call is made after ``FLUSH_TURNS`` turns of the event loop, not on the first. Each turn polls
+the sockets once, without waiting. Right after a model call, its answers go out on the next turn,
+and busy clients send their next requests within microseconds. Scoring on the very next turn
+catches only the requests that queued during the call, so the batches alternate between those and
+the ones just answered. Two more polls let both join: with 4 connections per worker, 2.5 → 3.9
+claims per call and about 10 % more requests per second. Nothing waits on a clock: a request that
+arrives alone is scored three loop turns later, a few microseconds on an idle loop. Batching only
+happens when requests are already queueing, and answers are what scoring each claim alone gives
+(features and risks do not depend on the other claims of a frame; a test asserts it).
 
 A batch is split by model (a reload may swap it between two requests) and by threshold; if scoring
 a batch raises, each claim is scored alone, so one claim can only fail its own request.
@@ -27,6 +34,7 @@ from claims.columnar import from_claims
 from claims.model import Claim
 
 MAX_BATCH = 64  # claims per model call; more waiting requests go to the next call
+FLUSH_TURNS = 3  # event-loop turns (socket polls) between the first waiting request and the call
 
 
 @dataclass(frozen=True)
@@ -52,8 +60,12 @@ class ScoreBatcher:
     One instance per worker process (the app's state); it must be used from that worker's event loop.
     """
 
-    def __init__(self, max_batch: int = MAX_BATCH, observe: Callable[[np.ndarray, np.ndarray], None] | None = None) -> None:
+    def __init__(
+        self, max_batch: int = MAX_BATCH, observe: Callable[[np.ndarray, np.ndarray], None] | None = None,
+        flush_turns: int = FLUSH_TURNS,
+    ) -> None:
         self.max_batch = max_batch
+        self.flush_turns = max(1, flush_turns)
         self.observe = observe  # called with (risks, review flags) of every scored group: the metrics
         self._waiting: list[_Waiting] = []
         self._flush_scheduled = False
@@ -66,10 +78,13 @@ class ScoreBatcher:
         self._waiting.append(_Waiting(scorer, claim, threshold, future))
         if not self._flush_scheduled:
             self._flush_scheduled = True
-            loop.call_soon(self._flush)
+            loop.call_soon(self._flush, self.flush_turns)
         return await future
 
-    def _flush(self) -> None:
+    def _flush(self, turns: int = 1) -> None:
+        if turns > 1:  # let the loop poll the sockets once more first (module docstring)
+            asyncio.get_running_loop().call_soon(self._flush, turns - 1)
+            return
         self._flush_scheduled = False
         waiting, self._waiting = self._waiting[: self.max_batch], self._waiting[self.max_batch :]
         if self._waiting:  # more than a batch queued: the rest go on the next turn

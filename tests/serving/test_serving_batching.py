@@ -11,7 +11,7 @@ import pytest
 
 from claims.columnar import from_claims
 from claims.model import Claim
-from serving.batching import ScoreBatcher, score_claims
+from serving.batching import FLUSH_TURNS, ScoreBatcher, score_claims
 from serving.config import Settings
 from serving.model_store import ModelStore
 from serving.scorer import Scorer, load_rule_context
@@ -58,7 +58,7 @@ def test_concurrent_requests_share_one_model_call_and_get_their_own_answers(
         assert result.review == (result.answer["decision"] == "review")
 
 
-def test_a_request_alone_is_scored_on_the_next_turn(scorer: Scorer, claims: list[Claim]) -> None:
+def test_a_request_alone_is_scored_without_waiting_for_others(scorer: Scorer, claims: list[Claim]) -> None:
     batcher = ScoreBatcher()
 
     async def one_by_one() -> list[Any]:
@@ -66,6 +66,25 @@ def test_a_request_alone_is_scored_on_the_next_turn(scorer: Scorer, claims: list
 
     results = asyncio.run(one_by_one())
     assert batcher.batches == 3 and len(results) == 3
+
+
+@pytest.mark.parametrize(("flush_turns", "calls"), [(1, 2), (FLUSH_TURNS, 1)])
+def test_a_request_read_a_turn_later_joins_the_call(
+    scorer: Scorer, claims: list[Claim], flush_turns: int, calls: int
+) -> None:
+    """The call waits ``flush_turns`` loop turns: a request that reaches the batcher one turn after
+    the first (read on the next poll of the sockets) shares its model call; with one turn it would not."""
+    batcher = ScoreBatcher(flush_turns=flush_turns)
+
+    async def staggered() -> list[Any]:
+        first = asyncio.ensure_future(batcher.score(scorer, claims[0], None))
+        await asyncio.sleep(0)  # the first request reaches the batcher on this turn
+        second = asyncio.ensure_future(batcher.score(scorer, claims[1], None))
+        return await asyncio.gather(first, second)
+
+    results = asyncio.run(staggered())
+    assert batcher.batches == calls and batcher.claims == 2
+    assert [r.answer["claim_id"] for r in results] == [claims[0].claim_id, claims[1].claim_id]
 
 
 def test_thresholds_and_models_are_never_mixed_in_a_call(scorer: Scorer, claims: list[Claim]) -> None:
