@@ -287,27 +287,15 @@ def from_claims(claims: Sequence[Claim]) -> ClaimFrame:
     claim_rows: list[tuple[Any, ...]] = []
     line_rows: list[tuple[Any, ...]] = []
     line_owner: list[int] = []
-    dx_owner: list[int] = []
-    dx_position: list[int] = []
-    dx_code: list[str] = []
-    att_rows: list[tuple[Any, ...]] = []
     for index, claim in enumerate(claims):
         lines = claim.lines
-        codes = claim.diagnosis_codes
         claim_rows.append(_claim_row(claim))
         line_owner.extend([index] * len(lines))
         line_rows.extend([_line_row(line) for line in lines])
-        if codes:
-            dx_owner.extend([index] * len(codes))
-            dx_position.extend(range(1, len(codes) + 1))
-            dx_code.extend(codes)
-        att_rows.extend([_attachment_row(index, attachment) for attachment in claim.attachments])
     owner = np.array(line_owner, dtype=np.int64)
     n_lines = owner.shape[0]
-    # One claim of one line: the claim columns already have the lines' shape.
-    repeat = None if n == n_lines == 1 else owner
     columns: Columns = {"claim_index": owner}
-    columns.update(_columns_by_kind(_CLAIM_GROUPS, list(zip(*claim_rows, strict=True)), n, repeat))
+    columns.update(_columns_by_kind(_CLAIM_GROUPS, list(zip(*claim_rows, strict=True)), n, owner))
     columns.update(
         _columns_by_kind(
             _LINE_GROUPS,
@@ -316,6 +304,7 @@ def from_claims(claims: Sequence[Claim]) -> ClaimFrame:
         )
     )
     lines_out = {name: columns[name] for name in LINE_COLUMNS}
+    att_rows = _attachment_rows(claims)
     attachments = _columns_by_kind(
         _ATTACHMENT_GROUPS,
         list(zip(*att_rows, strict=True)) if att_rows else [()] * len(ATTACHMENT_COLUMNS),
@@ -323,11 +312,7 @@ def from_claims(claims: Sequence[Claim]) -> ClaimFrame:
     )
     return ClaimFrame(
         lines=lines_out,
-        diagnoses={
-            "claim_index": np.array(dx_owner, dtype=np.int64),
-            "position": np.array(dx_position, dtype=np.int64),
-            "code": _objects(dx_code),
-        },
+        diagnoses=_diagnoses(claims),
         attachments={name: attachments[name] for name in ATTACHMENT_COLUMNS},
         n_claims=n,
         claim_ids=_objects([row[0] for row in claim_rows]),
@@ -376,15 +361,36 @@ def _fill_flat(out: Columns, groups: Groups, rows: Sequence[tuple[Any, ...]]) ->
         out.update(zip(names, block.reshape(len(positions), n_rows), strict=True))
 
 
-def _attachment_row(claim_index: int, attachment: Any) -> tuple[Any, ...]:
-    """One attachment's values in ``ATTACHMENT_COLUMNS`` order (line -1: at claim level)."""
-    return (
-        claim_index,
-        attachment.line_number if attachment.line_number is not None else -1,
-        attachment.report_type,
-        attachment.transmission,
-        attachment.control_number,
-    )
+def _attachment_rows(claims: Sequence[Claim]) -> list[tuple[Any, ...]]:
+    """Every attachment's values in ``ATTACHMENT_COLUMNS`` order (line -1: at claim level)."""
+    return [
+        (
+            index,
+            attachment.line_number if attachment.line_number is not None else -1,
+            attachment.report_type,
+            attachment.transmission,
+            attachment.control_number,
+        )
+        for index, claim in enumerate(claims)
+        for attachment in claim.attachments
+    ]
+
+
+def _diagnoses(claims: Sequence[Claim]) -> Columns:
+    """The diagnosis table: one row per code, positions from 1 (the principal) in claim order."""
+    owner: list[int] = []
+    position: list[int] = []
+    code: list[str] = []
+    for index, claim in enumerate(claims):
+        codes = claim.diagnosis_codes
+        owner.extend([index] * len(codes))
+        position.extend(range(1, len(codes) + 1))
+        code.extend(codes)
+    return {
+        "claim_index": np.array(owner, dtype=np.int64),
+        "position": np.array(position, dtype=np.int64),
+        "code": _objects(code),
+    }
 
 
 _FEW_CLAIMS = 16  # up to this many claims (a request, or a batch of requests) take the flat path
@@ -394,19 +400,10 @@ def _from_few_claims(claims: Sequence[Claim]) -> ClaimFrame:
     """``from_claims`` for the API's handful of claims: each line row carries its claim's values, so
     the line table is one conversion per dtype kind with no claim-level block to repeat onto lines."""
     line_rows: list[tuple[Any, ...]] = []
-    att_rows: list[tuple[Any, ...]] = []
-    dx_owner: list[int] = []
-    dx_position: list[int] = []
-    dx_code: list[str] = []
     for index, claim in enumerate(claims):
         head = (index, *_claim_row(claim))
         line_rows.extend([(*head, *_line_row(line)) for line in claim.lines])
-        codes = claim.diagnosis_codes
-        if codes:
-            dx_owner.extend([index] * len(codes))
-            dx_position.extend(range(1, len(codes) + 1))
-            dx_code.extend(codes)
-        att_rows.extend([_attachment_row(index, attachment) for attachment in claim.attachments])
+    att_rows = _attachment_rows(claims)
     lines: Columns = dict.fromkeys(LINE_COLUMNS, _UNFILLED)  # schema order; every column filled below
     _fill_flat(lines, _FLAT_LINE_GROUPS, line_rows)
     if att_rows:
@@ -416,11 +413,7 @@ def _from_few_claims(claims: Sequence[Claim]) -> ClaimFrame:
         attachments = empty_columns(ATTACHMENT_COLUMNS)
     return ClaimFrame(
         lines=lines,
-        diagnoses={
-            "claim_index": np.array(dx_owner, dtype=np.int64),
-            "position": np.array(dx_position, dtype=np.int64),
-            "code": _objects(dx_code),
-        },
+        diagnoses=_diagnoses(claims),
         attachments=attachments,
         n_claims=len(claims),
         claim_ids=_objects([claim.claim_id for claim in claims]),
