@@ -121,12 +121,36 @@ def log_shares(
     g_idx, g_uniq = A.factorize(category)
     width_k, width_g = max(len(k_uniq), 1), max(len(g_uniq), 1)
     triple_idx, triples = A.factorize((c_idx * width_k + k_idx) * width_g + g_idx)
-    values = np.empty(len(triples), dtype=np.float64)
-    for j, t in enumerate(triples):
-        ck, g = divmod(int(t), width_g)
-        c, k = divmod(ck, width_k)
-        values[j] = _log_share(c_uniq[c], k_uniq[k], g_uniq[g], tables, self_count)
+    triple = np.asarray(triples, dtype=np.int64)
+    c, k, g = triple // (width_k * width_g), triple // width_g % width_k, triple % width_g
+    # The same look-ups and arithmetic as ``_log_share``, a dict look-up per distinct key or pair
+    # instead of a Python call per distinct triple (floats in the same order: identical results).
+    by_code: dict[Any, int] = tables["code"]
+    by_ndc: dict[Any, int] = tables["ndc"]
+    overall, unseen = tables["overall"], tables["unseen"]
+    prior = np.array([overall.get(u, unseen) for u in g_uniq], dtype=np.float64)[g]
+    code_total = np.array([by_code.get((u, None), 0) for u in c_uniq], dtype=np.float64)[c]
+    ndc_total = np.array([by_ndc.get((u, None), 0) for u in k_uniq], dtype=np.float64)[k]
+    code_pair = _pair_counts(by_code, c_uniq, c, g_uniq, g)
+    ndc_pair = _pair_counts(by_ndc, k_uniq, k, g_uniq, g)
+    code_share = _shrunk_array(code_pair - self_count, code_total - self_count, prior, CODE_SMOOTHING)
+    share = _shrunk_array(ndc_pair - self_count, ndc_total - self_count, code_share, NDC_SMOOTHING)
+    values = np.fromiter(map(math.log, share.tolist()), dtype=np.float64, count=share.shape[0])
+    values[np.asarray([u == NO_DIAGNOSIS for u in g_uniq], dtype=bool)[g]] = 0.0
     return values[triple_idx]
+
+
+def _pair_counts(table: dict[Any, int], keys: list[Any], key: np.ndarray, cats: list[Any], cat: np.ndarray) -> np.ndarray:
+    """``table[(keys[key[i]], cats[cat[i]])]`` (0 when absent) per i, one look-up per distinct pair."""
+    pair_idx, pairs = A.factorize(key * max(len(cats), 1) + cat)
+    width = max(len(cats), 1)
+    counts = [table.get((keys[p // width], cats[p % width]), 0) for p in pairs]
+    return np.asarray(counts, dtype=np.float64)[pair_idx]
+
+
+def _shrunk_array(pair: np.ndarray, key: np.ndarray, prior: np.ndarray, smoothing: float) -> np.ndarray:
+    """``_shrunk`` element-wise, in the same order of float operations."""
+    return (np.maximum(pair, 0.0) + smoothing * prior) / (np.maximum(key, 0.0) + smoothing)
 
 
 def _log_share(code: Any, ndc: Any, category: Any, tables: dict[str, Any], self_count: float) -> float:

@@ -66,7 +66,7 @@ def rows_where(mask: np.ndarray) -> np.ndarray:
 def map_unique(values: np.ndarray, fn: Callable[[Any], Any], dtype: Any) -> np.ndarray:
     """``fn`` applied to each distinct value, spread back over the rows (``fn`` must be pure)."""
     n = values.shape[0]
-    if n <= SMALL:  # a handful of rows: calling fn per row beats factorizing
+    if n <= SMALL or _mostly_distinct(values):  # calling fn per row beats factorizing
         if dtype is object:  # filled by slice, so a string result is never split into characters
             out = np.empty(n, dtype=object)
             out[:] = [fn(v) for v in values.tolist()]
@@ -79,6 +79,20 @@ def map_unique(values: np.ndarray, fn: Callable[[Any], Any], dtype: Any) -> np.n
     else:
         table[:] = np.fromiter((fn(u) for u in uniques), dtype=dtype, count=len(uniques))
     return table[codes]
+
+
+_DISTINCT_SAMPLE = 1024
+
+
+def _mostly_distinct(values: np.ndarray) -> bool:
+    """Are most of the first values distinct (prior-authorization numbers, control numbers)? Then
+    hashing every row to call ``fn`` on nearly as many uniques costs more than calling it per row.
+    A sample: the answer only decides the speed, never the result."""
+    sample = values[:_DISTINCT_SAMPLE].tolist()
+    try:
+        return 2 * len(set(sample)) > len(sample)
+    except TypeError:  # unhashable values: the factorizing path says so in its own words
+        return False
 
 
 def factorize_pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, list[tuple[Any, Any]]]:

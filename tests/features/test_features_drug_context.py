@@ -143,3 +143,31 @@ def test_new_columns_are_context_not_rules(fitted: ClaimFeaturizer) -> None:
     mono = fitted.monotonic_cst()
     for name in ("diagnosis_drug_log_share_min", "ml_units_mismatch_lines", "service_date_years", "drug_unit=GR"):
         assert mono[names.index(name)] == 0
+
+
+@pytest.mark.parametrize("leave_self_out", [False, True])
+def test_log_shares_of_many_lines_equal_the_one_claim_path(leave_self_out: bool) -> None:
+    """Large inputs look each key up once per distinct pair and do the arithmetic on arrays; the
+    floats must be exactly those of the per-line path a one-claim frame takes."""
+    rng = np.random.default_rng(7)
+    codes = np.array(["J9035", "J3301", "J3490", "J1100"], dtype=object)
+    ndcs = np.array([f"{i:011d}" for i in range(40)], dtype=object)
+    cats = np.array(["C18", "M54", "C50", "E11", "Z99", drug_context.NO_DIAGNOSIS], dtype=object)
+
+    def draw(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        return (np.sort(rng.integers(0, n // 2, n)), codes[rng.integers(0, 4, n)],
+                ndcs[rng.integers(0, 40, n)], cats[rng.integers(0, 6, n)])
+
+    claim, code_key, ndc_key, category = draw(3000)
+    tables = drug_context.fit_tables(claim, code_key, ndc_key, category)
+    _, code_key, ndc_key, category = draw(1000)
+    ndc_key[::17] = "unseen-ndc"  # keys and pairs never fitted fall back to the priors
+    category[::23] = "Q99"
+    many = drug_context.log_shares(code_key, ndc_key, category, tables, leave_self_out=leave_self_out)
+    one_by_one = np.concatenate([
+        drug_context.log_shares(code_key[i : i + 8], ndc_key[i : i + 8], category[i : i + 8], tables,
+                                leave_self_out=leave_self_out)
+        for i in range(0, 1000, 8)
+    ])
+    assert many.tobytes() == one_by_one.tobytes()
+    assert np.all(many[category == drug_context.NO_DIAGNOSIS] == 0.0)
