@@ -67,9 +67,6 @@ class ScoreArrays:
     fix_rule: np.ndarray
     fix_risk: np.ndarray
 
-    def decisions(self) -> np.ndarray:
-        return np.where(self.review, DECISION_REVIEW, DECISION_PASS)
-
 
 def claim_charges(frame: ClaimFrame) -> np.ndarray:
     """Total charge per claim; the sum of line charges where the claim carries no total (CONTRACT §4).
