@@ -248,7 +248,21 @@ def load(
 
 
 def medians(runs: list[dict[str, float]]) -> dict[str, float]:
-    return {key: round(statistics.median(r[key] for r in runs), 2) for key in runs[0]}
+    """Median of each figure over the runs; failed responses and socket errors are summed instead,
+    so one bad run shows (a server answering errors fast would otherwise look fast)."""
+    return {key: round(sum(r[key] for r in runs) if key in _SUMMED else statistics.median(r[key] for r in runs), 2)
+            for key in runs[0]}
+
+
+_SUMMED = ("non_2xx", "socket_errors")
+
+
+def _failures(run: dict[str, float]) -> str:
+    """"" when every response of the runs was a 2xx, else what went wrong, for the table."""
+    parts = [f"{run.get('non_2xx', 0):,.0f} non-2xx" if run.get("non_2xx") else "",
+             "socket errors" if run.get("socket_errors") else ""]
+    found = ", ".join(p for p in parts if p)
+    return f"; FAILED RESPONSES: {found}" if found else ""
 
 
 # -- measurements -----------------------------------------------------------------------------------
@@ -527,12 +541,12 @@ def print_table(results: dict[str, Any]) -> None:
         h, s, b = api["healthz"], api["score"], api["batch"]
         rows += [
             (f"GET /healthz (8 conn, {workers} workers)", f"{h['rps']:,.0f} req/s",
-             f"p50 {h['p50_ms']} ms / p99 {h['p99_ms']} ms; server CPU {h.get('server_cpu_ms')} ms/req"),
+             f"p50 {h['p50_ms']} ms / p99 {h['p99_ms']} ms; server CPU {h.get('server_cpu_ms')} ms/req{_failures(h)}"),
             (f"POST /v1/score (8 conn, {workers} workers)", f"{s['rps']:,.0f} req/s",
              f"p50 {s['p50_ms']} ms / p99 {s['p99_ms']} ms; server CPU {s.get('server_cpu_ms')} ms/req; "
-             f"{api['score_vs_healthz']:.0%} of /healthz; {api['score_claims_per_model_call']} claims per model call"),
+             f"{api['score_vs_healthz']:.0%} of /healthz; {api['score_claims_per_model_call']} claims per model call{_failures(s)}"),
             (f"POST /v1/score/batch 1,000 ({batch_connections(workers)} conn, {workers} w.)", f"{b['claims_per_s']:,.0f} claims/s",
-             f"p50 {b['p50_ms']} ms; server CPU {b.get('server_cpu_ms')} ms/req; load avg after {api['loadavg_after'][0]}"),
+             f"p50 {b['p50_ms']} ms; server CPU {b.get('server_cpu_ms')} ms/req; load avg after {api['loadavg_after'][0]}{_failures(b)}"),
         ]
     wl = results["worklist"]
     rows.append((f"claimrisk score {wl['claims']:,} ({wl['workers']} workers)", f"{wl['claims_per_s_in_workers']:,} claims/s",
@@ -545,10 +559,10 @@ def print_table(results: dict[str, Any]) -> None:
         ps, pb, pw = peer["single"], peer["batch"], peer["workers"]
         rows.append((f"peer: mlflow serve, 1 row (8 conn, {pw} w.)", f"{ps['rps']:,.1f} req/s",
                      f"p50 {ps['p50_ms']} ms; server CPU {ps.get('server_cpu_ms')} ms/req; "
-                     f"our /v1/score {results['speedup_vs_peer_single']}x"))
+                     f"our /v1/score {results['speedup_vs_peer_single']}x{_failures(ps)}"))
         rows.append((f"peer: mlflow serve, 1,000 rows ({batch_connections(pw)} conn, {pw} w.)", f"{pb['claims_per_s']:,.0f} claims/s",
                      f"p50 {pb['p50_ms']} ms; our batch {results['speedup_vs_peer_batch']}x per claim; "
-                     f"our batch vs its 1-row {results['speedup_batch_vs_peer_single']}x"))
+                     f"our batch vs its 1-row {results['speedup_batch_vs_peer_single']}x{_failures(pb)}"))
     ip = results["in_process"]
     print(f"serving benchmark ({results['load_generator']}, {REPEATS} runs x {DURATION} s, medians; "
           f"load average {results['loadavg_start'][0]} -> {results['loadavg_end'][0]} on {results['cpus']} cpus)")

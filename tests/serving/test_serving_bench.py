@@ -31,3 +31,14 @@ def test_bench_serving_runs_and_reports_sane_figures(monkeypatch: pytest.MonkeyP
     assert results["worklist"]["claims_per_s_in_workers"] > 1000
     assert min(results["worklist"][k] for k in ("read_s", "score_rank_s", "write_s")) > 0
     assert results["load_generator"] in ("wrk", "python-asyncio")
+
+
+def test_failed_responses_are_summed_over_runs_and_shown() -> None:
+    from benchmarks.bench_serving import _failures, medians
+
+    runs = [{"rps": 100.0, "non_2xx": 0.0, "socket_errors": 0.0}, {"rps": 900.0, "non_2xx": 7.0, "socket_errors": 0.0},
+            {"rps": 120.0, "non_2xx": 0.0, "socket_errors": 0.0}]
+    summary = medians(runs)
+    assert summary == {"rps": 120.0, "non_2xx": 7.0, "socket_errors": 0.0}  # one bad run is not hidden
+    assert "7 non-2xx" in _failures(summary)
+    assert _failures(medians([runs[0], runs[2]])) == ""
