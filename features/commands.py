@@ -187,18 +187,18 @@ def _check_in_parts(file: Path, workers: int, header: dict[str, str]) -> tuple[l
     already loaded. Parts come back in file order (``imap``) with their error lines already in
     place (a part's records are a contiguous run of lines), so the parts' bytes, one after the
     other, are the output; every part uses the same ``today`` for a missing submission date."""
-    from claims.jsonl import jsonl_parts
+    from claims.jsonl import jsonl_cuts, numbered_parts
 
-    n_parts = max(2 * workers, -(-file.stat().st_size // PART_BYTES))
-    parts = jsonl_parts(file, n_parts)
+    cuts = jsonl_cuts(file, max(2 * workers, -(-file.stat().st_size // PART_BYTES)))
     today = dt.date.today()
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
     payloads: list[pa.Buffer] = []
     errors: list[RecordError] = []
     n_claims = 0
-    tasks = [(str(file), start, stop, lines_before, today, header) for start, stop, lines_before in parts]
-    with context.Pool(min(workers, len(parts)), initializer=_init_worker) as pool:
+    # a generator: parts are numbered (their lines counted) while the first ones are being read
+    tasks = ((str(file), start, stop, lines_before, today, header) for start, stop, lines_before in numbered_parts(file, cuts))
+    with context.Pool(min(workers, len(cuts) - 1), initializer=_init_worker) as pool:
         for blob, part_errors, part_claims in pool.imap(_check_part, tasks):
             payloads.append(pa.py_buffer(blob))
             errors.extend(part_errors)

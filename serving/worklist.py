@@ -121,18 +121,19 @@ def _score_in_parts(
 ) -> tuple[pa.Table, list[RecordError]]:
     """Forked workers inherit the loaded model and reference data (nothing is pickled but the byte
     ranges in and each part's table out); every part reads with the same ``today``."""
-    from claims.jsonl import jsonl_parts
+    from claims.jsonl import jsonl_cuts, numbered_parts
 
     global _PART_JOB
-    parts = jsonl_parts(file, max(2 * workers, -(-file.stat().st_size // PART_BYTES)))
+    cuts = jsonl_cuts(file, max(2 * workers, -(-file.stat().st_size // PART_BYTES)))
     tables: list[pa.Table] = []
     errors: list[RecordError] = []
     with _PART_LOCK:  # one job at a time: the workers read it from this module's global
         _PART_JOB = (scorer, threshold, file, dt.date.today())
         try:
             context = multiprocessing.get_context("fork")
-            with context.Pool(min(workers, len(parts)), initializer=_init_part_worker) as pool:
-                for table, part_errors in pool.imap(_score_part, parts):
+            with context.Pool(min(workers, len(cuts) - 1), initializer=_init_part_worker) as pool:
+                # parts are numbered (their lines counted) while the first ones are being read
+                for table, part_errors in pool.imap(_score_part, numbered_parts(file, cuts)):
                     if table is not None:
                         tables.append(table)
                     errors.extend(part_errors)

@@ -11,7 +11,14 @@ import orjson
 import pytest
 
 import features.commands as commands
-from claims.jsonl import ClaimReadResult, jsonl_parts, read_claims_jsonl, read_claims_jsonl_part
+from claims.jsonl import (
+    ClaimReadResult,
+    jsonl_cuts,
+    jsonl_parts,
+    numbered_parts,
+    read_claims_jsonl,
+    read_claims_jsonl_part,
+)
 
 
 def _input(kit: Any, path: Path) -> Path:
@@ -76,3 +83,18 @@ def test_parts_of_a_file_read_like_the_whole(kit: Any, tmp_path: Path, n_parts: 
             column.dtype.kind == "f" and np.array_equal(column, pieced.frame.lines[name], equal_nan=True)
         ), name
     assert whole.frame.claim_ids.tolist() == pieced.frame.claim_ids.tolist()
+
+
+def test_parts_are_numbered_lazily_and_an_empty_file_is_one_empty_part(tmp_path: Path) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b'{"a": 1}\n' * 10 + b'{"a": 2}')  # no newline after the last line
+    cuts = jsonl_cuts(path, 3)
+    numbered = numbered_parts(path, cuts)
+    assert next(numbered) == (0, cuts[1], 0)  # the first part needs no counting: handed out at once
+    rest = list(numbered)
+    assert [p[2] for p in rest] == [cuts[i] // 9 for i in range(1, len(cuts) - 1)]  # 9 bytes a line
+    assert jsonl_parts(path, 3) == [(0, cuts[1], 0), *rest]
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
+    assert jsonl_cuts(empty, 4) == [0, 0]
+    assert jsonl_parts(empty, 4) == [(0, 0, 0)]
