@@ -390,14 +390,14 @@ def check_figures(n_claims: int, repeats: int = REPEATS) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def _parallel_for_any_size() -> Iterator[None]:
-    import features.commands as commands
+    from claims import parallel
 
-    saved = commands.PARALLEL_MIN_BYTES
-    commands.PARALLEL_MIN_BYTES = 0
+    saved = parallel.MIN_FILE_BYTES
+    parallel.MIN_FILE_BYTES = 0
     try:
         yield
     finally:
-        commands.PARALLEL_MIN_BYTES = saved
+        parallel.MIN_FILE_BYTES = saved
 
 
 def main() -> dict[str, Any]:

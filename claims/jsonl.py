@@ -1046,12 +1046,6 @@ def read_claims_jsonl_bytes(data: bytes, *, source: str = "request") -> ClaimRea
     return collector.result()
 
 
-def jsonl_parts(path: Path, n_parts: int) -> list[tuple[int, int, int]]:
-    """Split a JSONL file into about ``n_parts`` byte ranges that end at line ends, for readers
-    working in parallel: (start, stop, lines before start) each, covering the whole file in order."""
-    return list(numbered_parts(path, jsonl_cuts(path, n_parts)))
-
-
 def jsonl_cuts(path: Path, n_parts: int) -> list[int]:
     """Byte offsets splitting a JSONL file into about ``n_parts`` ranges at line ends: ``[0, ...,
     size]``, ``[0, 0]`` for an empty file. A few ``find`` calls: cheap, unlike counting lines."""
@@ -1109,7 +1103,7 @@ def read_claims_jsonl_part(
     path: Path, start: int, stop: int, lines_before: int, *, today: dt.date | None = None,
     chunk_bytes: int = CHUNK_BYTES,
 ) -> ClaimReadResult:
-    """``read_claims_jsonl`` restricted to bytes ``start:stop`` (from :func:`jsonl_parts`), with
+    """``read_claims_jsonl`` restricted to bytes ``start:stop`` (from :func:`numbered_parts`), with
     line numbers counted from ``lines_before``. The parts of a file, concatenated in order, give
     exactly what ``read_claims_jsonl`` gives for the whole file (with the same ``today``)."""
     path = Path(path)
@@ -1128,7 +1122,6 @@ __all__ = [
     "claim_from_object",
     "frame_from_table",
     "jsonl_cuts",
-    "jsonl_parts",
     "numbered_parts",
     "parse_iso_dates",
     "read_claims_jsonl",

@@ -1,18 +1,21 @@
 """How many worker processes a command may use to read and process one large file in parts.
 
 ``check`` and ``score`` split a big JSONL file into byte ranges that end at line ends
-(``claims.jsonl.jsonl_parts``); each part is read and processed in its own process, and the parts'
-results are put back in file order. One process per usable core, capped at eight: beyond that
-the parent's merge dominates.
+(:func:`part_cuts`, numbered by ``claims.jsonl.numbered_parts`` as they are handed out); each part
+is read and processed in its own process, and the parts' results are put back in file order. One
+process per usable core, capped at eight: beyond that the parent's merge dominates.
 """
 
 from __future__ import annotations
 
+import gc
 import os
+from pathlib import Path
 
 from claims.errors import InputError
 
 MAX_WORKERS = 8
+MIN_FILE_BYTES = 8 << 20  # below this, starting workers costs more than it saves
 
 
 def usable_cores() -> int:
@@ -32,3 +35,20 @@ def worker_count(env: str) -> int:
         except ValueError:
             raise InputError(f"{env} must be a whole number, not {raw!r}") from None
     return max(1, min(usable_cores(), MAX_WORKERS))
+
+
+def part_cuts(file: Path, workers: int, part_bytes: int) -> list[int]:
+    """Byte offsets of the parts of ``file``: parts of about ``part_bytes``, and at least two per
+    worker, so that one slow part does not leave the other workers idle at the end."""
+    from claims.jsonl import jsonl_cuts
+
+    return jsonl_cuts(file, max(2 * workers, -(-file.stat().st_size // part_bytes)))
+
+
+def init_part_worker() -> None:
+    """In each worker process: Arrow on this core only (its own threads would fight the other
+    workers), and no cyclic GC (short-lived; the reader's objects form no cycles worth collecting)."""
+    import pyarrow as pa
+
+    pa.set_cpu_count(1)
+    gc.disable()

@@ -34,7 +34,6 @@ from features.version import rules_version
 
 EXIT_OK, EXIT_REJECTED = 0, 1
 WORKERS_ENV = "CLAIMRISK_CHECK_WORKERS"
-PARALLEL_MIN_BYTES = 8 << 20  # below this, starting workers costs more than it saves
 PART_BYTES = 64 << 20  # parts of about this size: few enough that per-part costs stay small (16 MiB
 # parts cost ~8 % more CPU on 238 MB), and at least two per worker (below) keep them all busy to the end
 _NUMBER = re.compile(r"\d+")
@@ -89,7 +88,7 @@ def worker_count() -> int:
 def _parallel_worthy(file: Path) -> bool:
     from claims.sources import FileFormat, sniff_format
 
-    return file.stat().st_size >= PARALLEL_MIN_BYTES and sniff_format(file) is FileFormat.JSONL
+    return file.stat().st_size >= parallel.MIN_FILE_BYTES and sniff_format(file) is FileFormat.JSONL
 
 
 # ------------------------------------------------------------------------------ output assembly
@@ -187,9 +186,9 @@ def _check_in_parts(file: Path, workers: int, header: dict[str, str]) -> tuple[l
     already loaded. Parts come back in file order (``imap``) with their error lines already in
     place (a part's records are a contiguous run of lines), so the parts' bytes, one after the
     other, are the output; every part uses the same ``today`` for a missing submission date."""
-    from claims.jsonl import jsonl_cuts, numbered_parts
+    from claims.jsonl import numbered_parts
 
-    cuts = jsonl_cuts(file, max(2 * workers, -(-file.stat().st_size // PART_BYTES)))
+    cuts = parallel.part_cuts(file, workers, PART_BYTES)
     today = dt.date.today()
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
@@ -198,19 +197,12 @@ def _check_in_parts(file: Path, workers: int, header: dict[str, str]) -> tuple[l
     n_claims = 0
     # a generator: parts are numbered (their lines counted) while the first ones are being read
     tasks = ((str(file), start, stop, lines_before, today, header) for start, stop, lines_before in numbered_parts(file, cuts))
-    with context.Pool(min(workers, len(cuts) - 1), initializer=_init_worker) as pool:
+    with context.Pool(min(workers, len(cuts) - 1), initializer=parallel.init_part_worker) as pool:
         for blob, part_errors, part_claims in pool.imap(_check_part, tasks):
             payloads.append(pa.py_buffer(blob))
             errors.extend(part_errors)
             n_claims += part_claims
     return payloads, errors, n_claims
-
-
-def _init_worker() -> None:
-    import pyarrow as pa
-
-    pa.set_cpu_count(1)  # one core per worker: Arrow's own threads would fight the other workers
-    gc.disable()
 
 
 def _check_part(task: tuple[str, int, int, int, dt.date, dict[str, str]]) -> tuple[bytes, list[RecordError], int]:

@@ -13,7 +13,6 @@ joined in file order and ranked once, so the worklist is the one a single proces
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import multiprocessing
 import threading
 from pathlib import Path
@@ -29,7 +28,6 @@ from serving.scorer import DECISION_PASS, DECISION_REVIEW, Scorer
 
 CHUNK_CLAIMS = 100_000
 WORKERS_ENV = "CLAIMRISK_SCORE_WORKERS"
-PARALLEL_MIN_BYTES = 8 << 20  # below this, forking workers costs more than it saves
 PART_BYTES = 32 << 20  # parts of about this size, and at least two per worker to keep all busy
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 COLUMNS = ("claim_id", "risk", "expected_loss", "decision", "rules")
@@ -102,7 +100,7 @@ def score_file(scorer: Scorer, path: Path, threshold: float | None = None) -> tu
     if (
         workers > 1
         and len(files) == 1
-        and files[0].stat().st_size >= PARALLEL_MIN_BYTES
+        and files[0].stat().st_size >= parallel.MIN_FILE_BYTES
         and "fork" in multiprocessing.get_all_start_methods()
         and sniff_format(files[0]) is FileFormat.JSONL
     ):
@@ -121,10 +119,10 @@ def _score_in_parts(
 ) -> tuple[pa.Table, list[RecordError]]:
     """Forked workers inherit the loaded model and reference data (nothing is pickled but the byte
     ranges in and each part's table out); every part reads with the same ``today``."""
-    from claims.jsonl import jsonl_cuts, numbered_parts
+    from claims.jsonl import numbered_parts
 
     global _PART_JOB
-    cuts = jsonl_cuts(file, max(2 * workers, -(-file.stat().st_size // PART_BYTES)))
+    cuts = parallel.part_cuts(file, workers, PART_BYTES)
     tables: list[pa.Table] = []
     errors: list[RecordError] = []
     with _PART_LOCK:  # one job at a time: the workers read it from this module's global
@@ -147,9 +145,8 @@ def _score_in_parts(
 def _init_part_worker() -> None:
     from training.calibration import predict_on_one_thread
 
-    pa.set_cpu_count(1)  # one core per worker: Arrow's own threads would fight the other workers
+    parallel.init_part_worker()
     predict_on_one_thread()  # the parent's OpenMP pool did not survive the fork
-    gc.disable()  # short-lived, and the reader's objects form no cycles worth collecting
 
 
 def _score_part(part: tuple[int, int, int]) -> tuple[pa.Table | None, list[RecordError]]:

@@ -11,10 +11,10 @@ import orjson
 import pytest
 
 import features.commands as commands
+from claims import parallel
 from claims.jsonl import (
     ClaimReadResult,
     jsonl_cuts,
-    jsonl_parts,
     numbered_parts,
     read_claims_jsonl,
     read_claims_jsonl_part,
@@ -33,7 +33,7 @@ def _input(kit: Any, path: Path) -> Path:
 
 def _run(path: Path, out: Path, workers: int, monkeypatch: pytest.MonkeyPatch) -> tuple[int, bytes]:
     monkeypatch.setenv(commands.WORKERS_ENV, str(workers))
-    monkeypatch.setattr(commands, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(parallel, "MIN_FILE_BYTES", 0)
     monkeypatch.setattr(commands, "PART_BYTES", 20_000)  # many small parts
     code = commands.check(input_path=path, output_path=out)
     return code, out.read_bytes()
@@ -69,7 +69,7 @@ def test_worker_count(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_parts_of_a_file_read_like_the_whole(kit: Any, tmp_path: Path, n_parts: int) -> None:
     path = _input(kit, tmp_path / "in.jsonl")
     today = dt.date.today()
-    parts = jsonl_parts(path, n_parts)
+    parts = list(numbered_parts(path, jsonl_cuts(path, n_parts)))
     assert parts[0][0] == 0 and parts[-1][1] == path.stat().st_size
     assert all(a[1] == b[0] for a, b in zip(parts, parts[1:], strict=False))
     whole = read_claims_jsonl(path)
@@ -93,8 +93,7 @@ def test_parts_are_numbered_lazily_and_an_empty_file_is_one_empty_part(tmp_path:
     assert next(numbered) == (0, cuts[1], 0)  # the first part needs no counting: handed out at once
     rest = list(numbered)
     assert [p[2] for p in rest] == [cuts[i] // 9 for i in range(1, len(cuts) - 1)]  # 9 bytes a line
-    assert jsonl_parts(path, 3) == [(0, cuts[1], 0), *rest]
     empty = tmp_path / "empty.jsonl"
     empty.write_bytes(b"")
     assert jsonl_cuts(empty, 4) == [0, 0]
-    assert jsonl_parts(empty, 4) == [(0, 0, 0)]
+    assert list(numbered_parts(empty, [0, 0])) == [(0, 0, 0)]

@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import serving.worklist as worklist
+from claims import parallel
 
 
 def _input(history_dir: Path, path: Path, copies: int = 1) -> Path:
@@ -49,7 +50,7 @@ def test_parts_in_workers_give_the_worklist_of_one_process(
     assert _score(source, tmp_path / "one.csv", 1, models_dir, monkeypatch) == 1
     err_one = capsys.readouterr().err
 
-    monkeypatch.setattr(worklist, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(parallel, "MIN_FILE_BYTES", 0)
     monkeypatch.setattr(worklist, "PART_BYTES", 200_000)  # many parts, each a few hundred claims
     calls: list[int] = []
     in_parts = worklist._score_in_parts
@@ -76,10 +77,10 @@ def test_a_small_file_or_one_worker_stays_in_process(
     source = _input(history_dir, tmp_path / "claims.jsonl")
 
     def refused(*args: Any) -> Any:
-        raise AssertionError("a file below PARALLEL_MIN_BYTES must not be split")
+        raise AssertionError("a file below parallel.MIN_FILE_BYTES must not be split")
 
     monkeypatch.setattr(worklist, "_score_in_parts", refused)
-    assert source.stat().st_size < worklist.PARALLEL_MIN_BYTES
+    assert source.stat().st_size < parallel.MIN_FILE_BYTES
     assert _score(source, tmp_path / "w.parquet", 2, models_dir, monkeypatch) == 1
     assert pq.read_table(tmp_path / "w.parquet").num_rows == 4000 + 0  # the broken records are not rows
     with pytest.raises(worklist.InputError, match="whole number"):
@@ -91,7 +92,7 @@ def test_the_cli_scores_a_large_file_in_workers(models_dir: Path, history_dir: P
     """Through the real command: a file over the parallel threshold, parts of more than 2,048 claims
     (LightGBM predicts those on threads; the forked workers must use one, or the predict hangs)."""
     source = _input(history_dir, tmp_path / "claims.jsonl", copies=3)
-    assert source.stat().st_size >= worklist.PARALLEL_MIN_BYTES
+    assert source.stat().st_size >= parallel.MIN_FILE_BYTES
     env = {**os.environ, "CLAIMRISK_MODELS_DIR": str(models_dir), worklist.WORKERS_ENV: "2"}
     out = tmp_path / "w.parquet"
     run = subprocess.run(
