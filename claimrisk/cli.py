@@ -59,7 +59,7 @@ def _train(args: argparse.Namespace) -> int:
 def _score(args: argparse.Namespace) -> int:
     from serving.commands import score
 
-    return score(input_path=args.input, output_path=args.output, threshold=args.threshold)
+    return score(input_path=args.input, output_path=args.output, threshold=args.threshold, fixes=args.fixes)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -115,6 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", type=Path, required=True, help="JSONL claims or an X12 837 file")
     p.add_argument("--output", type=Path, required=True, help=".csv or .parquet")
     p.add_argument("--threshold", type=float, default=None, help="override the model's operating point")
+    p.add_argument(
+        "--fixes",
+        action="store_true",
+        help="also re-score every claim's fixes: total_charge, best_fix, risk_if_best_fixed, risk_if_all_fixed, "
+        "recoverable (dollars the fixes win back)",
+    )
     p.set_defaults(run=_score)
 
     p = sub.add_parser("serve", help="run the HTTP API")

@@ -31,8 +31,9 @@ def _model_store(settings: Settings | None = None) -> ModelStore:
     return store
 
 
-def score(*, input_path: Path, output_path: Path, threshold: float | None) -> int:
-    """Score every claim of a JSONL/837 file into a CSV or Parquet worklist, highest expected loss first."""
+def score(*, input_path: Path, output_path: Path, threshold: float | None, fixes: bool = False) -> int:
+    """Score every claim of a JSONL/837 file into a CSV or Parquet worklist, highest expected loss first;
+    ``fixes`` re-scores each claim's fixes too (``serving.worklist.FIX_COLUMNS``)."""
     import pyarrow.compute as pc
 
     from serving.worklist import output_format, score_file, write_worklist
@@ -46,7 +47,7 @@ def score(*, input_path: Path, output_path: Path, threshold: float | None) -> in
     scorer = _model_store(settings).require_model()
     threshold = threshold if threshold is not None else settings.threshold
     started = time.perf_counter()
-    table, errors = score_file(scorer, input_path, threshold)
+    table, errors = score_file(scorer, input_path, threshold, fixes=fixes)
     for error in errors:
         sys.stderr.write(f"{error}\n")
     write_worklist(table, output_path)

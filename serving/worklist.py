@@ -24,13 +24,15 @@ import pyarrow.compute as pc
 from claims import parallel
 from claims.columnar import ClaimFrame
 from claims.errors import InputError, RecordError
-from serving.scorer import DECISION_PASS, DECISION_REVIEW, Scorer
+from serving.scorer import DECISION_PASS, DECISION_REVIEW, ScoreArrays, Scorer, claim_charges
 
 CHUNK_CLAIMS = 100_000
 WORKERS_ENV = "CLAIMRISK_SCORE_WORKERS"
 PART_BYTES = 32 << 20  # parts of about this size, and at least two per worker to keep all busy
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 COLUMNS = ("claim_id", "risk", "expected_loss", "decision", "rules")
+# ``claimrisk score --fixes``: what to fix first and the dollars the fixes can win back, after COLUMNS
+FIX_COLUMNS = ("total_charge", "best_fix", "risk_if_best_fixed", "risk_if_all_fixed", "recoverable")
 
 
 def output_format(path: Path) -> str:
@@ -56,29 +58,63 @@ def rule_lists(fired: object, n_claims: int) -> pa.ListArray:
     return pa.ListArray.from_arrays(pa.array(offsets, type=pa.int32()), names)
 
 
-def score_chunk(scorer: Scorer, frame: ClaimFrame, threshold: float | None) -> pa.Table:
-    arrays = scorer.score_arrays(frame, threshold, with_fixes=False)
-    return pa.table(
-        {
-            "claim_id": pa.array(arrays.claim_ids, type=pa.string()),
-            "risk": pa.array(arrays.risk, type=pa.float64()),
-            "expected_loss": pa.array(arrays.expected_loss, type=pa.float64()),
-            # chosen by Arrow from the flags: a NumPy string array costs 30x more to convert
-            "decision": pc.if_else(pa.array(arrays.review, type=pa.bool_()), DECISION_REVIEW, DECISION_PASS),
-            "rules": rule_lists(arrays.fired, frame.n_claims),
-        }
-    )
+def score_chunk(scorer: Scorer, frame: ClaimFrame, threshold: float | None, fixes: bool = False) -> pa.Table:
+    arrays = scorer.score_arrays(frame, threshold, with_fixes=fixes, with_all_fixed=fixes)
+    columns = {
+        "claim_id": pa.array(arrays.claim_ids, type=pa.string()),
+        "risk": pa.array(arrays.risk, type=pa.float64()),
+        "expected_loss": pa.array(arrays.expected_loss, type=pa.float64()),
+        # chosen by Arrow from the flags: a NumPy string array costs 30x more to convert
+        "decision": pc.if_else(pa.array(arrays.review, type=pa.bool_()), DECISION_REVIEW, DECISION_PASS),
+        "rules": rule_lists(arrays.fired, frame.n_claims),
+    }
+    if fixes:
+        columns.update(fix_columns(arrays, claim_charges(frame)))
+    return pa.table(columns)
+
+
+def fix_columns(arrays: ScoreArrays, charges: np.ndarray) -> dict[str, pa.Array]:
+    """Per claim: the one fix that lowers the risk most (null when none lowers it), the risk after it,
+    the risk with every flagged problem fixed, and ``recoverable`` = (risk - that) x total charge, the
+    part of the expected loss the flags explain; a biller works the highest ``recoverable`` first."""
+    n = arrays.risk.shape[0]
+    best_fix = np.full(n, None, dtype=object)
+    best_risk = np.full(n, np.nan)
+    if arrays.fix_claim.shape[0]:
+        # each claim's pairs ordered by the risk its fix leaves; the first is the best fix
+        order = np.lexsort((arrays.fix_risk, arrays.fix_claim))
+        claims, first = np.unique(arrays.fix_claim[order], return_index=True)
+        pick = order[first]
+        lowers = arrays.fix_risk[pick] < arrays.risk[claims]
+        best_fix[claims[lowers]] = arrays.fix_rule[pick[lowers]]
+        best_risk[claims[lowers]] = arrays.fix_risk[pick[lowers]]
+    all_fixed = arrays.all_fixed_risk if arrays.all_fixed_risk.shape[0] == n else arrays.risk
+    return {
+        "total_charge": pa.array(charges, type=pa.float64()),
+        "best_fix": pa.array(best_fix, type=pa.string()),
+        "risk_if_best_fixed": pa.array(best_risk, type=pa.float64(), from_pandas=True),
+        "risk_if_all_fixed": pa.array(all_fixed, type=pa.float64()),
+        "recoverable": pa.array((arrays.risk - all_fixed) * charges, type=pa.float64()),
+    }
 
 
 def build_worklist(
-    scorer: Scorer, frame: ClaimFrame, threshold: float | None = None, *, chunk_claims: int = CHUNK_CLAIMS
+    scorer: Scorer,
+    frame: ClaimFrame,
+    threshold: float | None = None,
+    *,
+    chunk_claims: int = CHUNK_CLAIMS,
+    fixes: bool = False,
 ) -> pa.Table:
-    """All claims scored, highest ``expected_loss`` first (ties keep input order)."""
+    """All claims scored, highest ``expected_loss`` first (ties keep input order); ``fixes`` adds
+    FIX_COLUMNS."""
     if frame.n_claims <= chunk_claims:
-        table = score_chunk(scorer, frame, threshold)
+        table = score_chunk(scorer, frame, threshold, fixes)
     else:
         parts = [
-            score_chunk(scorer, frame.take(np.arange(start, min(start + chunk_claims, frame.n_claims))), threshold)
+            score_chunk(
+                scorer, frame.take(np.arange(start, min(start + chunk_claims, frame.n_claims))), threshold, fixes
+            )
             for start in range(0, frame.n_claims, chunk_claims)
         ]
         table = pa.concat_tables(parts)
@@ -90,7 +126,9 @@ def _ranked(table: pa.Table) -> pa.Table:
     return table.take(pa.array(order))
 
 
-def score_file(scorer: Scorer, path: Path, threshold: float | None = None) -> tuple[pa.Table, list[RecordError]]:
+def score_file(
+    scorer: Scorer, path: Path, threshold: float | None = None, *, fixes: bool = False
+) -> tuple[pa.Table, list[RecordError]]:
     """The ranked worklist of a JSONL/837 file or folder, and the records that could not be read;
     a single large JSONL file is read and scored in parts by forked workers (module docstring)."""
     from claims.sources import FileFormat, input_files, load_claims, sniff_format
@@ -104,18 +142,18 @@ def score_file(scorer: Scorer, path: Path, threshold: float | None = None) -> tu
         and "fork" in multiprocessing.get_all_start_methods()
         and sniff_format(files[0]) is FileFormat.JSONL
     ):
-        return _score_in_parts(scorer, files[0], threshold, workers)
+        return _score_in_parts(scorer, files[0], threshold, workers, fixes)
     read = load_claims(path)
-    return build_worklist(scorer, read.frame, threshold), list(read.errors)
+    return build_worklist(scorer, read.frame, threshold, fixes=fixes), list(read.errors)
 
 
 # ------------------------------------------------------------------------------ worker processes
-_PART_JOB: tuple[Scorer, float | None, Path, dt.date] | None = None  # set before the fork; inherited
+_PART_JOB: tuple[Scorer, float | None, bool, Path, dt.date] | None = None  # set before the fork; inherited
 _PART_LOCK = threading.Lock()
 
 
 def _score_in_parts(
-    scorer: Scorer, file: Path, threshold: float | None, workers: int
+    scorer: Scorer, file: Path, threshold: float | None, workers: int, fixes: bool
 ) -> tuple[pa.Table, list[RecordError]]:
     """Forked workers inherit the loaded model and reference data (nothing is pickled but the byte
     ranges in and each part's table out); every part reads with the same ``today``."""
@@ -126,7 +164,7 @@ def _score_in_parts(
     tables: list[pa.Table] = []
     errors: list[RecordError] = []
     with _PART_LOCK:  # one job at a time: the workers read it from this module's global
-        _PART_JOB = (scorer, threshold, file, dt.date.today())
+        _PART_JOB = (scorer, threshold, fixes, file, dt.date.today())
         try:
             context = multiprocessing.get_context("fork")
             with context.Pool(min(workers, len(cuts) - 1), initializer=_init_part_worker) as pool:
@@ -138,7 +176,7 @@ def _score_in_parts(
         finally:
             _PART_JOB = None
     if not tables:
-        return build_worklist(scorer, ClaimFrame.empty(), threshold), errors
+        return build_worklist(scorer, ClaimFrame.empty(), threshold, fixes=fixes), errors
     return _ranked(pa.concat_tables(tables)), errors
 
 
@@ -153,9 +191,9 @@ def _score_part(part: tuple[int, int, int]) -> tuple[pa.Table | None, list[Recor
     from claims.jsonl import read_claims_jsonl_part
 
     assert _PART_JOB is not None, "worker started without the job (not forked?)"
-    scorer, threshold, file, today = _PART_JOB
+    scorer, threshold, fixes, file, today = _PART_JOB
     read = read_claims_jsonl_part(file, *part, today=today)
-    table = score_chunk(scorer, read.frame, threshold) if read.frame.n_claims else None
+    table = score_chunk(scorer, read.frame, threshold, fixes) if read.frame.n_claims else None
     return table, list(read.errors)
 
 

@@ -182,3 +182,69 @@ def test_one_claim_alone_scores_as_in_a_batch(scorer: Scorer, history_frame: Any
         assert one.fix_claim.tolist() == [0] * int(mine.sum())
         assert one.fix_rule.dtype == object and one.fix_rule.tolist() == batch.fix_rule[mine].tolist()
         assert one.fix_risk.tobytes() == batch.fix_risk[mine].tobytes()
+
+
+def test_all_fixed_is_every_fired_rule_cleared_and_never_above_a_single_fix(
+    scorer: Scorer, history_frame: Any
+) -> None:
+    arrays = scorer.score_arrays(history_frame, None, with_fixes=True, with_all_fixed=True)
+    alone = scorer.score_arrays(history_frame, None, with_fixes=True)
+    assert alone.all_fixed_risk.shape[0] == 0  # the API's path pays for no all-fixed rows
+    np.testing.assert_array_equal(arrays.risk, alone.risk)
+    np.testing.assert_array_equal(arrays.fix_risk, alone.fix_risk)
+    best = arrays.risk.copy()
+    np.minimum.at(best, arrays.fix_claim, arrays.fix_risk)
+    assert np.all(arrays.all_fixed_risk <= best + 1e-12)
+    n_rules = np.bincount(arrays.fix_claim, minlength=history_frame.n_claims)
+    assert (n_rules > 1).sum() >= 20, "the sample has claims with several problems"
+    no_rule = n_rules == 0
+    np.testing.assert_array_equal(arrays.all_fixed_risk[no_rule], arrays.risk[no_rule])
+    X, _ = scorer.model.featurize(history_frame)
+    columns = scorer.model.featurizer.rule_columns
+    for i in np.flatnonzero(n_rules > 1)[:25]:
+        row = X[i].copy()
+        for rule in arrays.fix_rule[arrays.fix_claim == i]:
+            row[columns[rule]] = 0
+        direct = scorer.model.predict_from_features(row[None, :])[0]
+        assert arrays.all_fixed_risk[i] == pytest.approx(direct, abs=1e-12)
+
+
+def test_worklist_fix_columns(
+    scorer: Scorer, history_dir: Path, models_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from serving.commands import score
+    from serving.worklist import COLUMNS, FIX_COLUMNS
+
+    monkeypatch.setenv("CLAIMRISK_MODELS_DIR", str(models_dir))
+    source = tmp_path / "claims.jsonl"
+    source.write_text("".join((history_dir / "claims.jsonl").read_text().splitlines(keepends=True)[:800]))
+    assert score(input_path=source, output_path=tmp_path / "plain.csv", threshold=None) == 0
+    assert score(input_path=source, output_path=tmp_path / "fixes.csv", threshold=None, fixes=True) == 0
+    plain = pacsv.read_csv(tmp_path / "plain.csv")
+    table = pacsv.read_csv(tmp_path / "fixes.csv")
+    assert plain.column_names == list(COLUMNS)  # the contract's columns, unchanged without --fixes
+    assert table.column_names == [*COLUMNS, *FIX_COLUMNS]
+    assert table.select(list(COLUMNS)).equals(plain)  # same claims, same order, same risks
+
+    rows = table.to_pylist()
+    scored = scorer.score(load_claims(source).frame)
+    ids = [a["claim_id"] for a in scored]
+    answers = {a["claim_id"]: a for a in scored if ids.count(a["claim_id"]) == 1}  # replacements share ids
+    with_best = 0
+    for row in rows:
+        if row["claim_id"] not in answers:
+            continue
+        answer = answers[row["claim_id"]]
+        fixes = {rule["id"]: rule["risk_if_fixed"] for rule in answer["rules"]}
+        assert row["risk_if_all_fixed"] <= min([row["risk"], *fixes.values()]) + 1e-9
+        assert row["recoverable"] == pytest.approx((row["risk"] - row["risk_if_all_fixed"]) * row["total_charge"])
+        assert 0.0 <= row["recoverable"] <= row["expected_loss"] + 1e-6
+        if not row["best_fix"]:  # an empty CSV field: no fix lowers this claim's risk
+            assert not fixes or min(fixes.values()) >= row["risk"] - 1e-12
+            assert row["risk_if_best_fixed"] is None
+        else:
+            with_best += 1
+            assert row["best_fix"] in (row["rules"] or "").split(";")
+            assert row["risk_if_best_fixed"] == pytest.approx(min(fixes.values()))
+            assert fixes[row["best_fix"]] == pytest.approx(row["risk_if_best_fixed"])
+    assert with_best >= 30

@@ -34,12 +34,14 @@ def _input(history_dir: Path, path: Path, copies: int = 1) -> Path:
     return path
 
 
-def _score(source: Path, out: Path, workers: int, models_dir: Path, monkeypatch: pytest.MonkeyPatch) -> int:
+def _score(
+    source: Path, out: Path, workers: int, models_dir: Path, monkeypatch: pytest.MonkeyPatch, fixes: bool = False
+) -> int:
     from serving.commands import score
 
     monkeypatch.setenv("CLAIMRISK_MODELS_DIR", str(models_dir))
     monkeypatch.setenv(worklist.WORKERS_ENV, str(workers))
-    return score(input_path=source, output_path=out, threshold=None)
+    return score(input_path=source, output_path=out, threshold=None, fixes=fixes)
 
 
 def test_parts_in_workers_give_the_worklist_of_one_process(
@@ -56,7 +58,7 @@ def test_parts_in_workers_give_the_worklist_of_one_process(
     in_parts = worklist._score_in_parts
 
     def counted(*args: Any) -> Any:
-        calls.append(args[-1])
+        calls.append(args[3])  # (scorer, file, threshold, workers, fixes)
         return in_parts(*args)
 
     monkeypatch.setattr(worklist, "_score_in_parts", counted)
@@ -104,3 +106,18 @@ def test_the_cli_scores_a_large_file_in_workers(models_dir: Path, history_dir: P
     assert table.num_rows == 3 * 4000
     assert len(set(table.column("claim_id").to_pylist())) == 3 * 4000
     assert "2 records rejected" in run.stderr
+
+
+def test_fix_columns_in_workers_are_those_of_one_process(
+    models_dir: Path, history_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = _input(history_dir, tmp_path / "claims.jsonl")
+    assert _score(source, tmp_path / "one.parquet", 1, models_dir, monkeypatch, fixes=True) == 1
+    monkeypatch.setattr(parallel, "MIN_FILE_BYTES", 0)
+    monkeypatch.setattr(worklist, "PART_BYTES", 200_000)
+    assert _score(source, tmp_path / "two.parquet", 2, models_dir, monkeypatch, fixes=True) == 1
+    import pyarrow.parquet as pq
+
+    one, two = pq.read_table(tmp_path / "one.parquet"), pq.read_table(tmp_path / "two.parquet")
+    assert one.column_names == [*worklist.COLUMNS, *worklist.FIX_COLUMNS]
+    assert one.equals(two)
