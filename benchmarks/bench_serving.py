@@ -384,8 +384,7 @@ def bench_in_process(models: Path, claims_file: Path) -> dict[str, float]:
             claim = parse_claim(single)
             frame = from_claims([claim])
             X, fired = model.featurize(frame)
-            variants = scorer._fix_variants(np.asarray(X), fired)
-            rows = np.concatenate([X, variants[2], variants[4]])
+            rows = np.concatenate([X, scorer._fix_variants(np.asarray(X), fired)[2]])
             arrays = scorer.score_arrays(frame, None, with_fixes=True)
             return {
                 "healthz_us": await per_call("/healthz", b"", count),

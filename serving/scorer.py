@@ -55,8 +55,8 @@ class ScoreArrays:
 
     ``fix_claim``/``fix_rule``/``fix_risk`` hold one entry per distinct (claim, fired rule): the
     claim's risk with that rule's problem corrected; ``all_fixed_risk`` one per claim: its risk with
-    every flagged problem corrected at once (the risk no billing fix can remove). All empty when
-    fixes were not requested.
+    every flagged problem corrected at once (the risk no billing fix can remove). Each is empty when
+    it was not requested.
     """
 
     claim_ids: np.ndarray
@@ -176,16 +176,20 @@ class Scorer:
         empty_i, empty_f = np.empty(0, np.int64), np.empty(0, np.float64)
         fix_claim, fix_rule, fix_risk, all_fixed = empty_i, np.empty(0, dtype=object), empty_f, empty_f
         if with_fixes and n:
-            fix_claim, fix_rule, variants, all_claims, all_variants = self._fix_variants(X, fired, with_all_fixed)
+            fix_claim, pair_rule, variants = self._fix_variants(X, fired)
+            fix_rule = _rule_names()[pair_rule]
             if variants.shape[0]:
+                all_claims, all_variants = (
+                    self._all_fixed_variants(X, fix_claim, pair_rule) if with_all_fixed else (empty_i, X[:0])
+                )
                 # originals, one-fix variants and any all-fixed variants scored in one model call
-                parts = [X, variants, all_variants] if all_variants.shape[0] else [X, variants]
-                risk_all = np.asarray(model.predict_from_features(np.concatenate(parts)), np.float64)
+                stacked = np.concatenate([X, variants, all_variants])
+                risk_all = np.asarray(model.predict_from_features(stacked), np.float64)
                 n_fix = variants.shape[0]
                 risk, fix_risk = risk_all[:n], risk_all[n : n + n_fix]
                 if with_all_fixed:
                     all_fixed = risk.copy()
-                    all_fixed[fix_claim] = fix_risk  # claims with one fired rule: that fix is all of them
+                    all_fixed[fix_claim] = fix_risk  # right for claims with one fired rule
                     all_fixed[all_claims] = risk_all[n + n_fix :]  # the others: their own row
             else:  # nothing fired (most claims): no variants to stack under the originals
                 risk = np.asarray(model.predict_from_features(X), dtype=np.float64)
@@ -207,37 +211,30 @@ class Scorer:
             all_fixed_risk=all_fixed,
         )
 
-    def _fix_variants(
-        self, X: np.ndarray, fired: Any, with_all_fixed: bool = False
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Rows to re-score: one per distinct (claim, fired rule) with that rule's columns cleared, and
-        (``with_all_fixed``) one per claim with two or more fired rules with all of their columns cleared.
-
-        Returns (pair claim, pair rule id, pair rows, multi-rule claims, their all-fixed rows); pairs
-        are sorted by claim, so a claim's last pair overwrites nothing but its own entries.
-        """
+    def _fix_variants(self, X: np.ndarray, fired: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One row per distinct (claim, fired rule code): the claim's features with that rule's columns cleared."""
         claim_index = np.asarray(fired.claim_index, dtype=np.int64)
         if claim_index.shape[0] == 0:
-            none = np.empty(0, np.int64)
-            return none, np.empty(0, dtype=object), X[:0], none, X[:0]
+            return np.empty(0, np.int64), np.empty(0, np.int64), X[:0]
         from features.rules.catalog import RULE_IDS
 
         n_rules = len(RULE_IDS)
         keys = np.unique(claim_index * n_rules + np.asarray(fired.rule, dtype=np.int64))
         pair_claim, pair_rule = keys // n_rules, keys % n_rules
         # one select for every pair, however many rules fired: the rule's columns read 0
-        cleared = self._cleared_columns(X.shape[1])[pair_rule]
-        variants = np.where(cleared, np.float32(0), X[pair_claim])
-        if not with_all_fixed:
-            none = np.empty(0, np.int64)
-            return pair_claim, _rule_names()[pair_rule], variants, none, X[:0]
+        variants = np.where(self._cleared_columns(X.shape[1])[pair_rule], np.float32(0), X[pair_claim])
+        return pair_claim, pair_rule, variants
+
+    def _all_fixed_variants(
+        self, X: np.ndarray, pair_claim: np.ndarray, pair_rule: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """One row per claim with two or more fired rules, all their columns cleared (a claim with one
+        rule needs none: its one fix is all of them). Pairs come sorted by claim from ``_fix_variants``."""
         starts = np.flatnonzero(np.concatenate(([True], pair_claim[1:] != pair_claim[:-1])))
-        counts = np.diff(np.append(starts, pair_claim.shape[0]))
-        multi = counts > 1
-        all_claims = pair_claim[starts[multi]]
-        all_cleared = np.logical_or.reduceat(cleared, starts, axis=0)[multi]
-        all_variants = np.where(all_cleared, np.float32(0), X[all_claims])
-        return pair_claim, _rule_names()[pair_rule], variants, all_claims, all_variants
+        multi = np.diff(np.append(starts, pair_claim.shape[0])) > 1
+        cleared = np.logical_or.reduceat(self._cleared_columns(X.shape[1])[pair_rule], starts, axis=0)[multi]
+        claims = pair_claim[starts[multi]]
+        return claims, np.where(cleared, np.float32(0), X[claims])
 
     def _cleared_columns(self, width: int) -> np.ndarray:
         """(rules, features) bool: the feature columns fixing each rule clears; built once per width."""

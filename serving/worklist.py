@@ -88,7 +88,7 @@ def fix_columns(arrays: ScoreArrays, charges: np.ndarray) -> dict[str, pa.Array]
         lowers = arrays.fix_risk[pick] < arrays.risk[claims]
         best_fix[claims[lowers]] = arrays.fix_rule[pick[lowers]]
         best_risk[claims[lowers]] = arrays.fix_risk[pick[lowers]]
-    all_fixed = arrays.all_fixed_risk if arrays.all_fixed_risk.shape[0] == n else arrays.risk
+    all_fixed = arrays.all_fixed_risk
     return {
         "total_charge": pa.array(charges, type=pa.float64()),
         "best_fix": pa.array(best_fix, type=pa.string()),
