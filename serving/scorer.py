@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from claims.charges import total_charges
 from claims.columnar import ClaimFrame
 
 DECISION_REVIEW = "review"
@@ -72,16 +73,8 @@ class ScoreArrays:
 
 
 def claim_charges(frame: ClaimFrame) -> np.ndarray:
-    """Total charge per claim; the sum of line charges where the claim carries no total (CONTRACT §4).
-    Charges are finite (the claim model rejects anything else), so a missing one only needs NaN -> 0."""
-    n = frame.n_claims
-    index = frame.lines["claim_index"]
-    charge = frame.lines["charge"]
-    line_sum = np.bincount(index, weights=np.where(np.isnan(charge), 0.0, charge), minlength=n)
-    total = np.full(n, np.nan)
-    if index.shape[0]:
-        total[index] = frame.lines["total_charge"]  # repeated on every line: any line's value will do
-    return np.where(np.isnan(total), line_sum, total)
+    """Total charge per claim (CONTRACT §4): ``claims.charges.total_charges``, the one definition."""
+    return total_charges(frame)
 
 
 @functools.cache
