@@ -1,6 +1,6 @@
 """Features benchmark: rules + features on columnar lines, a naive per-claim loop, ``check``, one claim.
 
-Targets (docs/briefs): rules + features >= 500,000 lines/s on one core (1M lines; CI 50k), the naive
+Targets: rules + features >= 500,000 lines/s on one core (1M lines; CI 50k), the naive
 loop as a ratio, ``check`` <= 3x an orjson-only parse of the same JSONL (200k claims; CI 5k), one claim
 through rules + features <= 1 ms p99 in process. ``CI=true`` shrinks sizes to finish in < 60 s.
 
