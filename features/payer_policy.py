@@ -24,7 +24,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
 
 from claims.errors import InputError
-from features.rules.catalog import DEFAULT_NOC_CODES, INVOICE_REPORT_TYPES, VALID_NDC_UNITS
+from features.rules.terms import DEFAULT_NOC_CODES, INVOICE_REPORT_TYPES, VALID_NDC_UNITS
 
 POLICY_DIR_ENV = "CLAIMRISK_POLICY_DIR"
 PAYER_TYPES: tuple[str, ...] = ("medicare", "medicaid", "commercial", "other")

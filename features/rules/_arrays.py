@@ -142,6 +142,8 @@ def constant(value: Any, dtype: Any) -> np.ndarray:
     return array
 
 
+# Kept only for features/transformer.py, features/drug_context.py and claims/jsonl.py until their
+# owners remove their uses; the rule engine no longer uses them.
 F0 = constant(0.0, np.float64)
 F1 = constant(1.0, np.float64)
 I0 = constant(0, np.int64)
@@ -154,7 +156,7 @@ def any_true(mask: np.ndarray) -> bool:
 
 
 def group_any(claim_index: np.ndarray, mask: np.ndarray, n_claims: int) -> np.ndarray:
-    return np.bincount(claim_index[mask], minlength=n_claims) > I0
+    return np.bincount(claim_index[mask], minlength=n_claims) > 0
 
 
 def group_count(claim_index: np.ndarray, mask: np.ndarray, n_claims: int) -> np.ndarray:

@@ -11,13 +11,18 @@ from __future__ import annotations
 
 import re
 
-_WORD = re.compile(r"[A-Za-z]{3,}")
-_STRENGTH = re.compile(
+import numpy as np
+
+from features.rules import _arrays as A
+
+WORD_PATTERN = r"[A-Za-z]{3,}"
+STRENGTH_PATTERN = (
     r"(?<![A-Za-z])\d+(?:[.,]\d+)?\s*"
     r"(?:MCG|MG|MEQ|MMOL|ML|GM|GRAMS?|G|L|UNITS?|UNT|IU|U|MU|MIU|KIU|%|MCI|MBQ)"
-    r"(?![A-Za-z])",
-    re.IGNORECASE,
+    r"(?![A-Za-z])"
 )
+_WORD = re.compile(WORD_PATTERN)
+_STRENGTH = re.compile(STRENGTH_PATTERN, re.IGNORECASE)
 
 # Words that never name a drug: units, routes, dosage forms, containers and billing filler.
 NOT_A_DRUG_NAME: frozenset[str] = frozenset(
@@ -49,3 +54,25 @@ def description_gaps(description: str | None, note: str | None) -> tuple[bool, b
     """(has a drug name, has a strength/dose) over description + line note."""
     text = f"{description or ''} {note or ''}"
     return has_drug_name(text), has_strength(text)
+
+
+def description_verdicts(descriptions: np.ndarray, notes: np.ndarray) -> np.ndarray:
+    """Per row, int8: -1 when description and note are both blank, else has_drug_name * 2 +
+    has_strength; each distinct (description, note) pair is judged once."""
+    desc_index, desc_uniques = A.factorize(descriptions)
+    note_index, note_uniques = A.factorize(notes)
+    width = max(len(note_uniques), 1)
+    pair_index, pair_keys = A.factorize(desc_index * width + note_index)
+    judged = [_verdict(desc_uniques[k // width], note_uniques[k % width]) for k in pair_keys]
+    return np.array(judged, dtype=np.int8).reshape(len(pair_keys))[pair_index]
+
+
+def _verdict(description: str | None, note: str | None) -> int:
+    if _blank(description) and _blank(note):
+        return -1
+    has_name, has_strength = description_gaps(description, note)
+    return int(has_name) * 2 + int(has_strength)
+
+
+def _blank(value: object) -> bool:
+    return value is None or not str(value).strip()
