@@ -282,8 +282,6 @@ def from_claims(claims: Sequence[Claim]) -> ClaimFrame:
     n = len(claims)
     if n == 0:
         return ClaimFrame.empty()
-    if n <= _FEW_CLAIMS:
-        return _from_few_claims(claims)
     claim_rows: list[tuple[Any, ...]] = []
     line_rows: list[tuple[Any, ...]] = []
     line_owner: list[int] = []
@@ -341,26 +339,6 @@ def _claim_row(claim: Claim) -> tuple[Any, ...]:
     )
 
 
-_UNFILLED = np.empty(0)  # placeholder value that fixes a dict's key order before the columns exist
-
-
-def _fill_flat(out: Columns, groups: Groups, rows: Sequence[tuple[Any, ...]]) -> None:
-    """Row tuples -> typed columns in ``out``, one conversion per dtype kind, each from a flat
-    column-major list: for a handful of rows several times cheaper than ``_columns_by_kind``,
-    which has NumPy split nested sequences."""
-    n_rows = len(rows)
-    for kind, names, positions in groups:
-        flat = [row[p] for p in positions for row in rows]
-        if kind == "str":
-            block = np.fromiter(flat, dtype=object, count=len(flat))
-        elif kind == "date":
-            days = [_NAT if v is None else v.toordinal() - _EPOCH_ORDINAL for v in flat]
-            block = np.array(days, dtype=np.int64).view("datetime64[D]")
-        else:
-            block = np.array(flat, dtype=_NUMPY_DTYPE[kind])  # float: None -> NaN
-        out.update(zip(names, block.reshape(len(positions), n_rows), strict=True))
-
-
 def _attachment_rows(claims: Sequence[Claim]) -> list[tuple[Any, ...]]:
     """Every attachment's values in ``ATTACHMENT_COLUMNS`` order (line -1: at claim level)."""
     return [
@@ -391,33 +369,6 @@ def _diagnoses(claims: Sequence[Claim]) -> Columns:
         "position": np.array(position, dtype=np.int64),
         "code": _objects(code),
     }
-
-
-_FEW_CLAIMS = 16  # up to this many claims (a request, or a batch of requests) take the flat path
-
-
-def _from_few_claims(claims: Sequence[Claim]) -> ClaimFrame:
-    """``from_claims`` for the API's handful of claims: each line row carries its claim's values, so
-    the line table is one conversion per dtype kind with no claim-level block to repeat onto lines."""
-    line_rows: list[tuple[Any, ...]] = []
-    for index, claim in enumerate(claims):
-        head = (index, *_claim_row(claim))
-        line_rows.extend([(*head, *_line_row(line)) for line in claim.lines])
-    att_rows = _attachment_rows(claims)
-    lines: Columns = dict.fromkeys(LINE_COLUMNS, _UNFILLED)  # schema order; every column filled below
-    _fill_flat(lines, _FLAT_LINE_GROUPS, line_rows)
-    if att_rows:
-        attachments: Columns = dict.fromkeys(ATTACHMENT_COLUMNS, _UNFILLED)
-        _fill_flat(attachments, _ATTACHMENT_GROUPS, att_rows)
-    else:
-        attachments = empty_columns(ATTACHMENT_COLUMNS)
-    return ClaimFrame(
-        lines=lines,
-        diagnoses=_diagnoses(claims),
-        attachments=attachments,
-        n_claims=len(claims),
-        claim_ids=_objects([claim.claim_id for claim in claims]),
-    )
 
 
 _CLAIM_FIELDS = (
@@ -460,8 +411,6 @@ _LINE_FIELDS = (
     "prescription_number",
     "link_sequence",
 )
-_FLAT_LINE_FIELDS = ("claim_index", *_CLAIM_FIELDS, *_LINE_FIELDS)
 _CLAIM_GROUPS = _groups(_CLAIM_FIELDS, LINE_COLUMNS)
-_FLAT_LINE_GROUPS = _groups(_FLAT_LINE_FIELDS, LINE_COLUMNS)
 _LINE_GROUPS = _groups(_LINE_FIELDS, LINE_COLUMNS)
 _ATTACHMENT_GROUPS = _groups(tuple(ATTACHMENT_COLUMNS), ATTACHMENT_COLUMNS)

@@ -127,6 +127,8 @@ class Claim(_Strict):
     claim_id: Annotated[StrictStr, Field(min_length=1, max_length=38)]
     claim_type: ClaimType = "professional"
     frequency_code: Annotated[StrictStr, Field(min_length=1, max_length=1)] = "1"
+    # 2300 REF*F8: the payer's number of the claim a replacement (7) or void (8) refers to.
+    payer_claim_number: Annotated[StrictStr, Field(min_length=1, max_length=50)] | None = None
     payer: Payer
     billing_provider_npi: Annotated[StrictStr, Field(pattern=r"^\d{10}$")] | None = None
     place_of_service: Annotated[StrictStr, Field(min_length=1, max_length=3)] | None = None
@@ -150,9 +152,3 @@ class Claim(_Strict):
                 f"a professional claim has at most {MAX_LINES_PROFESSIONAL} lines, got {len(self.lines)}"
             )
         return self
-
-
-class ClaimBatch(_Strict):
-    """Body of ``POST /v1/score/batch``; claims stay raw so one bad claim cannot fail the others."""
-
-    claims: Annotated[list[dict[str, Any]], Field(min_length=1)]

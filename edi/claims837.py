@@ -74,8 +74,6 @@ class _Reader837(EnvelopeState):
         super().__init__(source)
         self.component = component
         self.version = ""  # GS08, replaced by ST03 when present
-        self.tx_count = 0
-        self.tx_control = ""
         self.submission_date: str | None = None
         self.saw_isa = False
         self._reset_hierarchy()
@@ -178,8 +176,6 @@ class _Reader837(EnvelopeState):
         """Apply one segment to the open claim; raises _BadSegment when it cannot be read."""
         claim = self.claim
         assert claim is not None
-        section = self.section
-        comp = self.component
         if tag == "LX":
             self._close_line()
             number = _element(seg, 1).strip()
@@ -187,59 +183,38 @@ class _Reader837(EnvelopeState):
                 raise _BadSegment("LX01 (line number) is not a whole number")
             self.line = {"line_number": int(number)}
             self.section = _LINE
-            return
-        if section == _HEADER:
-            if tag == "HI":
-                self._diagnoses(seg, claim["diagnosis_codes"])
-            elif tag == "REF":
-                if _element(seg, 1) == "G1":
-                    claim["prior_authorization"] = _element(seg, 2)
-            elif tag == "PWK":
-                claim["attachments"].append(self._attachment(seg, None))
-            elif tag == "NTE":
-                claim["note"] = _element(seg, 2)
-            elif tag == "DTP":
-                qualifier = _element(seg, 1)
-                if qualifier in ("434", "472") and qualifier not in self.claim_dates:
-                    self.claim_dates[qualifier] = _date(_element(seg, 3))
-            elif tag in ("NM1", "SBR", "OI", "MIA", "MOA", "CAS"):
-                self.section = _HEADER_OTHER  # 2310x providers, 2320/2330x other payers
-            return
-        if section == _HEADER_OTHER:
-            return
-        line = self.line
-        assert line is not None
-        if tag == "SV1":
-            sv101 = split_composite(_element(seg, 1), comp)
-            self._procedure(line, sv101)
-            charge = _number(seg, 2, "line charge")
-            if charge is not None:
-                line["charge"] = charge
-            if len(seg) > 3 and seg[3]:
-                line["unit_basis"] = seg[3]
-            units = _number(seg, 4, "service units")
-            if units is not None:
-                line["units"] = units
-            pointers = _element(seg, 7)
-            if pointers:
-                line["diagnosis_pointers"] = self._pointers(pointers)
-        elif tag == "SV2":
-            revenue = _element(seg, 1)
-            if revenue:
-                line["revenue_code"] = revenue
-            sv202 = _element(seg, 2)
-            if sv202:
-                self._procedure(line, split_composite(sv202, comp))
-            elif revenue:
-                line["procedure_code"] = revenue  # room-and-board style line: no HCPCS was sent
-            charge = _number(seg, 3, "line charge")
-            if charge is not None:
-                line["charge"] = charge
-            if len(seg) > 4 and seg[4]:
-                line["unit_basis"] = seg[4]
-            units = _number(seg, 5, "service units")
-            if units is not None:
-                line["units"] = units
+        elif self.section == _HEADER:
+            self._header_segment(claim, seg, tag)
+        elif self.section != _HEADER_OTHER:
+            assert self.line is not None
+            self._line_segment(self.line, seg, tag)
+
+    def _header_segment(self, claim: dict[str, Any], seg: Segment, tag: str) -> None:
+        """Loop 2300 (the claim itself), until a 2310x provider or 2320 other-payer loop opens."""
+        if tag == "HI":
+            self._diagnoses(seg, claim["diagnosis_codes"])
+        elif tag == "REF":
+            qualifier = _element(seg, 1)
+            if qualifier == "G1":
+                claim["prior_authorization"] = _element(seg, 2)
+            elif qualifier == "F8":  # the payer's number of the claim a 7/8 replaces
+                claim["payer_claim_number"] = _element(seg, 2)
+        elif tag == "PWK":
+            claim["attachments"].append(self._attachment(seg, None))
+        elif tag == "NTE":
+            claim["note"] = _element(seg, 2)
+        elif tag == "DTP":
+            qualifier = _element(seg, 1)
+            if qualifier in ("434", "472") and qualifier not in self.claim_dates:
+                self.claim_dates[qualifier] = _date(_element(seg, 3))
+        elif tag in ("NM1", "SBR", "OI", "MIA", "MOA", "CAS"):
+            self.section = _HEADER_OTHER  # 2310x providers, 2320/2330x other payers
+
+    def _line_segment(self, line: dict[str, Any], seg: Segment, tag: str) -> None:
+        """Loops 2400 (the line) and 2410 (its drug), until a 2420x/2430/2440 loop opens."""
+        section = self.section
+        if tag in ("SV1", "SV2"):
+            self._service(line, seg, tag)
         elif section == _LINE_OTHER:
             return
         elif tag == "LIN":
@@ -252,22 +227,13 @@ class _Reader837(EnvelopeState):
             if _element(seg, 1) == "472":
                 line["service_date"] = _date(_element(seg, 3))
         elif tag == "REF":
-            qualifier = _element(seg, 1)
-            if section == _DRUG:
-                if qualifier == "XZ":
-                    line["drug"]["prescription_number"] = _element(seg, 2)
-                elif qualifier == "VY":
-                    line["drug"]["link_sequence"] = _element(seg, 2)
-            elif qualifier == "6R":
-                line["line_control_number"] = _element(seg, 2)
-            elif qualifier == "G1":
-                line["prior_authorization"] = _element(seg, 2)
+            self._line_reference(line, seg, section)
         elif tag == "CTP":
             if section == _DRUG:
                 quantity = _number(seg, 4, "NDC quantity")
                 if quantity is not None:
                     line["drug"]["quantity"] = quantity
-                unit = split_composite(_element(seg, 5), comp)[0]
+                unit = split_composite(_element(seg, 5), self.component)[0]
                 if unit:
                     line["drug"]["unit"] = unit
         elif tag == "PWK":
@@ -278,6 +244,47 @@ class _Reader837(EnvelopeState):
                 line["note"] = _element(seg, 2)
         elif tag in ("NM1", "SVD", "CAS", "LQ", "FRM"):
             self.section = _LINE_OTHER  # 2420x line providers, 2430 prior payer, 2440 forms
+
+    @staticmethod
+    def _line_reference(line: dict[str, Any], seg: Segment, section: int) -> None:
+        qualifier = _element(seg, 1)
+        if section == _DRUG:
+            if qualifier == "XZ":
+                line["drug"]["prescription_number"] = _element(seg, 2)
+            elif qualifier == "VY":
+                line["drug"]["link_sequence"] = _element(seg, 2)
+        elif qualifier == "6R":
+            line["line_control_number"] = _element(seg, 2)
+        elif qualifier == "G1":
+            line["prior_authorization"] = _element(seg, 2)
+
+    def _service(self, line: dict[str, Any], seg: Segment, tag: str) -> None:
+        """SV1 (professional) or SV2 (institutional): code, charge, unit basis, units, pointers."""
+        if tag == "SV1":
+            self._procedure(line, split_composite(_element(seg, 1), self.component))
+            first_amount = 2
+        else:
+            revenue = _element(seg, 1)
+            if revenue:
+                line["revenue_code"] = revenue
+            sv202 = _element(seg, 2)
+            if sv202:
+                self._procedure(line, split_composite(sv202, self.component))
+            elif revenue:
+                line["procedure_code"] = revenue  # room-and-board style line: no HCPCS was sent
+            first_amount = 3
+        charge = _number(seg, first_amount, "line charge")
+        if charge is not None:
+            line["charge"] = charge
+        if len(seg) > first_amount + 1 and seg[first_amount + 1]:
+            line["unit_basis"] = seg[first_amount + 1]
+        units = _number(seg, first_amount + 2, "service units")
+        if units is not None:
+            line["units"] = units
+        if tag == "SV1":
+            pointers = _element(seg, 7)
+            if pointers:
+                line["diagnosis_pointers"] = self._pointers(pointers)
 
     def _procedure(self, line: dict[str, Any], parts: list[str]) -> None:
         if len(parts) > 1 and parts[1]:
@@ -330,14 +337,12 @@ class _Reader837(EnvelopeState):
     # ---- the walk -------------------------------------------------------------------------------
 
     def run(self, segments: Iterator[tuple[int, Segment]]) -> Iterator[Claim | RecordError]:
-        source = self.source
         last_pos = 0
         claim_segment = self._claim_segment
         for pos, seg in segments:
             last_pos = pos
             tag = seg[0]
-            claim = self.claim
-            if claim is not None and tag not in _CLAIM_ENDERS:
+            if self.claim is not None and tag not in _CLAIM_ENDERS:
                 if self.claim_error is not None:
                     continue
                 if tag in _INSIDE_CLAIM:
@@ -348,95 +353,77 @@ class _Reader837(EnvelopeState):
                 else:
                     self.claim_error = (pos, tag[:8], "unknown segment inside the claim")
                 continue
-            if claim is not None:
+            if self.claim is not None:
                 finished = self._finish_claim()
                 if finished is not None:
                     yield finished
-            if tag == "CLM":
-                if not self.in_transaction:
-                    yield RecordError(source, f"segment {pos} (CLM)", "claim outside a transaction (no ST)",
-                                      _element(seg, 1) or None)
-                    continue
-                self._open_claim(pos, seg)
-            elif tag == "HL":
-                level = _element(seg, 3)
-                if level == "20":
-                    self._reset_hierarchy()
-                    self.hl_level = "20"
-                elif level == "22":
-                    npi = self.billing_npi
-                    self._reset_hierarchy()
-                    self.billing_npi = npi
-                    self.hl_level = "22"
-                elif level == "23":
-                    if self.hl_level == "bad":
-                        pass  # still under the unreadable loop; reported once at its HL
-                    elif self.hl_level not in ("22", "23"):
-                        self.hl_level = "bad"
-                        self.hl_bad_position = pos
-                        yield RecordError(source, f"segment {pos} (HL)", "patient loop (HL 23) without a subscriber")
-                    else:
-                        self.hl_level = "23"
-                else:
-                    self.hl_level = "bad"
-                    self.hl_bad_position = pos
-                    yield RecordError(source, f"segment {pos} (HL)", "unknown hierarchical level code in HL03")
-            elif tag == "NM1":
-                entity = _element(seg, 1)
-                if entity == "85" and self.hl_level == "20":
-                    self.billing_npi = _element(seg, 9) or None
-                elif entity == "PR" and self.hl_level == "22":
-                    self.payer_id = _element(seg, 9)
-                    self.payer_name = _element(seg, 3) or None
-            elif tag == "SBR":
-                if self.hl_level == "22":
-                    self.payer_type = PAYER_TYPE_BY_SBR09.get(_element(seg, 9), "other")
-            elif tag == "ST":
-                if self.in_transaction:
-                    yield self.unclosed(pos, "ST")
-                self.in_transaction = True
-                self.tx_position = pos
-                self.tx_count = 1
-                self.tx_control = _element(seg, 2)
-                if _element(seg, 3):
-                    self.version = seg[3]
-                self._reset_hierarchy()
-                self.submission_date = None
-            elif tag == "BHT":
-                bht04 = _element(seg, 4)
-                self.submission_date = _date(bht04) if bht04 else None
-            elif tag == "SE":
-                if not self.in_transaction:
-                    yield RecordError(source, f"segment {pos} (SE)", "SE without a matching ST")
-                    continue
-                self.in_transaction = False
-                self.tx_count = pos - self.tx_position + 1  # positions count every segment
-                count = _element(seg, 1).strip()
-                if count != str(self.tx_count):
-                    yield RecordError(
-                        source, f"segment {pos} (SE)",
-                        f"SE01 says {count or 'nothing'} segments but the transaction started at segment "
-                        f"{self.tx_position} has {self.tx_count}",
-                    )
-                if _element(seg, 2) != self.tx_control:
-                    yield RecordError(source, f"segment {pos} (SE)", "SE02 does not match ST02")
-            elif tag == "GS":
-                if self.in_transaction:
-                    yield self.unclosed(pos, "GS")
-                    self.in_transaction = False
-                self.version = _element(seg, 8)
-            elif tag in ("GE", "IEA"):
-                if self.in_transaction:
-                    yield self.unclosed(pos, tag)
-                    self.in_transaction = False
-                if tag == "IEA":
-                    self.open_interchange = False
-            elif tag == "ISA":
-                self.saw_isa = True
-                self.open_interchange = True
-            elif tag not in KNOWN_837_SEGMENTS:
-                yield RecordError(source, f"segment {pos} ({tag[:8]})", "unknown segment")
+            yield from self._outside_claim(pos, seg, tag)
         yield from self.end_of_file(last_pos)
+
+    def _outside_claim(self, pos: int, seg: Segment, tag: str) -> Iterator[RecordError]:
+        """A segment between claims: a new claim, the hierarchy above claims, or the envelope."""
+        if tag == "CLM":
+            if not self.in_transaction:
+                yield RecordError(self.source, f"segment {pos} (CLM)", "claim outside a transaction (no ST)",
+                                  _element(seg, 1) or None)
+                return
+            self._open_claim(pos, seg)
+        elif tag == "HL":
+            yield from self._hierarchical_level(pos, _element(seg, 3))
+        elif tag == "NM1":
+            entity = _element(seg, 1)
+            if entity == "85" and self.hl_level == "20":
+                self.billing_npi = _element(seg, 9) or None
+            elif entity == "PR" and self.hl_level == "22":
+                self.payer_id = _element(seg, 9)
+                self.payer_name = _element(seg, 3) or None
+        elif tag == "SBR":
+            if self.hl_level == "22":
+                self.payer_type = PAYER_TYPE_BY_SBR09.get(_element(seg, 9), "other")
+        elif tag == "ST":
+            yield from self.start_transaction(pos, seg)
+            if _element(seg, 3):
+                self.version = seg[3]
+            self._reset_hierarchy()
+            self.submission_date = None
+        elif tag == "BHT":
+            bht04 = _element(seg, 4)
+            self.submission_date = _date(bht04) if bht04 else None
+        elif tag == "SE":
+            yield from self.end_transaction(pos, seg)
+        elif tag in ("GS", "GE", "IEA"):
+            yield from self.end_group(pos, tag)
+            if tag == "GS":
+                self.version = _element(seg, 8)
+        elif tag == "ISA":
+            self.saw_isa = True
+            self.open_interchange = True
+        elif tag not in KNOWN_837_SEGMENTS:
+            yield RecordError(self.source, f"segment {pos} ({tag[:8]})", "unknown segment")
+
+    def _hierarchical_level(self, pos: int, level: str) -> Iterator[RecordError]:
+        """HL: 20 billing provider, 22 subscriber (keeps the provider), 23 patient (needs a subscriber)."""
+        if level == "20":
+            self._reset_hierarchy()
+            self.hl_level = "20"
+        elif level == "22":
+            npi = self.billing_npi
+            self._reset_hierarchy()
+            self.billing_npi = npi
+            self.hl_level = "22"
+        elif level == "23":
+            if self.hl_level == "bad":
+                pass  # still under the unreadable loop; reported once at its HL
+            elif self.hl_level not in ("22", "23"):
+                self.hl_level = "bad"
+                self.hl_bad_position = pos
+                yield RecordError(self.source, f"segment {pos} (HL)", "patient loop (HL 23) without a subscriber")
+            else:
+                self.hl_level = "23"
+        else:
+            self.hl_level = "bad"
+            self.hl_bad_position = pos
+            yield RecordError(self.source, f"segment {pos} (HL)", "unknown hierarchical level code in HL03")
 
 
 _CLAIM_ENDERS = frozenset({"CLM", "HL", "SE", "ST", "GE", "GS", "IEA", "ISA"})

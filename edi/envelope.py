@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from claims.errors import RecordError
+from edi.segments import Segment, element
 
 
 class EnvelopeState:
@@ -22,8 +23,44 @@ class EnvelopeState:
         self.in_transaction = False
         self.open_interchange = False
         self.tx_position = 0
+        self.tx_count = 0
+        self.tx_control = ""
         self.claim: dict[str, Any] | None = None
         self.claim_position = 0
+
+    def start_transaction(self, pos: int, seg: Segment) -> Iterator[RecordError]:
+        """ST: a transaction still open is reported unclosed, and this one starts counting."""
+        if self.in_transaction:
+            yield self.unclosed(pos, "ST")
+        self.in_transaction = True
+        self.tx_position = pos
+        self.tx_count = 1
+        self.tx_control = element(seg, 2)
+
+    def end_transaction(self, pos: int, seg: Segment) -> Iterator[RecordError]:
+        """SE: its segment count (SE01) and control number (SE02) must match what was read."""
+        if not self.in_transaction:
+            yield RecordError(self.source, f"segment {pos} (SE)", "SE without a matching ST")
+            return
+        self.in_transaction = False
+        self.tx_count = pos - self.tx_position + 1  # positions count every segment
+        count = element(seg, 1).strip()
+        if count != str(self.tx_count):
+            yield RecordError(
+                self.source, f"segment {pos} (SE)",
+                f"SE01 says {count or 'nothing'} segments but the transaction started at segment "
+                f"{self.tx_position} has {self.tx_count}",
+            )
+        if element(seg, 2) != self.tx_control:
+            yield RecordError(self.source, f"segment {pos} (SE)", "SE02 does not match ST02")
+
+    def end_group(self, pos: int, tag: str) -> Iterator[RecordError]:
+        """GS, GE or IEA: no transaction may still be open; IEA closes the interchange."""
+        if self.in_transaction:
+            yield self.unclosed(pos, tag)
+            self.in_transaction = False
+        if tag == "IEA":
+            self.open_interchange = False
 
     def unclosed(self, pos: int, tag: str) -> RecordError:
         return RecordError(

@@ -5,16 +5,16 @@ claim-level CAS (``level: "claim"``) as well as its own line-level CAS, and its 
 line's ``LQ*HE`` codes followed by the claim's MOA/MIA codes: a row must be labelled without
 looking at its siblings, because training and the join with 837 lines work row by row.
 
-The outcome rules (CONTRACT §6, domain.md §2.2) live in :func:`classify_outcome`; reversals and
-their corrections are netted by :func:`net_adjudications`, separately, because the reader streams
-and netting needs every adjudication of a claim (which may sit in different files).
+The outcome rules (CONTRACT §6, domain.md §2.2) live in :func:`classify_outcome`; reversals,
+replacements and split claims are netted by ``claims.netting``, separately, because the reader
+streams and netting needs every adjudication of a claim (which may sit in different files).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -157,8 +157,6 @@ class _Reader835(EnvelopeState):
     def __init__(self, source: str, component: str) -> None:
         super().__init__(source)
         self.component = component
-        self.tx_count = 0
-        self.tx_control = ""
         self.paid_date: str | None = None
         self.payer_id: str | None = None
         self.sequence = 0
@@ -320,33 +318,13 @@ class _Reader835(EnvelopeState):
                 if _element(seg, 1) == "PR":
                     self.payer_id = _element(seg, 4) or _element(seg, 2) or None
             elif tag == "ST":
-                if self.in_transaction:
-                    yield self.unclosed(pos, "ST")
-                self.in_transaction = True
-                self.tx_position = pos
-                self.tx_count = 1
-                self.tx_control = _element(seg, 2)
+                yield from self.start_transaction(pos, seg)
                 self.paid_date = None
                 self.payer_id = None
             elif tag == "SE":
-                if not self.in_transaction:
-                    yield RecordError(source, f"segment {pos} (SE)", "SE without a matching ST")
-                    continue
-                self.in_transaction = False
-                self.tx_count = pos - self.tx_position + 1  # positions count every segment
-                count = _element(seg, 1).strip()
-                if count != str(self.tx_count):
-                    yield RecordError(
-                        source, f"segment {pos} (SE)",
-                        f"SE01 says {count or 'nothing'} segments but the transaction started at segment "
-                        f"{self.tx_position} has {self.tx_count}",
-                    )
+                yield from self.end_transaction(pos, seg)
             elif tag in ("GS", "GE", "IEA"):
-                if self.in_transaction:
-                    yield self.unclosed(pos, tag)
-                    self.in_transaction = False
-                if tag == "IEA":
-                    self.open_interchange = False
+                yield from self.end_group(pos, tag)
             elif tag == "ISA":
                 self.open_interchange = True
             elif tag not in KNOWN_835_SEGMENTS:
@@ -361,94 +339,8 @@ _CLAIM_SEGMENTS = frozenset({"CAS", "NM1", "MIA", "MOA", "REF", "DTM", "PER", "A
 def iter_835(path: Path | str) -> Iterator[dict[str, Any] | RecordError]:
     """§6 rows of an 835 in file order (JSON-ready dicts), a ``RecordError`` per unreadable claim.
 
-    Rows are not netted: pass them through :func:`net_adjudications` to keep only each claim's
-    latest adjudication. Raises ``edi.segments.X12FormatError`` when the file is not X12 at all.
+    Rows are not netted: ``claims.netting.net_remittance_rows`` says which adjudications stand. Raises ``edi.segments.X12FormatError`` when the file is not X12 at all.
     """
     path = Path(path)
     with SegmentReader(path) as reader:
         yield from _Reader835(path.name, reader.delimiters.component).run(iter(reader))
-
-
-# ---- reversal netting ---------------------------------------------------------------------------
-
-
-def _iso(value: Any) -> str:
-    return "" if value is None else str(value)  # ISO dates (str or date) compare in time order
-
-
-class AdjudicationNetting:
-    """Which adjudication of each claim wins, computed in one pass so huge files can stream twice.
-
-    An adjudication (event) is one CLP: rows with the same ``sequence``, or, for rows without one
-    (JSONL from elsewhere), a run of consecutive rows with the same claim, status, payer claim id
-    and paid date. Events are ordered by ``paid_date`` then file order. The latest non-reversal
-    event wins, unless a reversal (CLP02 = 22) was paid strictly after it: the payment was taken
-    back and no correction followed, so the claim has no valid adjudication and is dropped. A
-    reversal paid on the same date as a correction is the pair a payer sends to re-adjudicate.
-    """
-
-    def __init__(self) -> None:
-        # claim_id -> {event: (paid_date, order, is_reversal)}
-        self._events: dict[str, dict[Any, tuple[str, int, bool]]] = {}
-        self._winners: dict[str, Any] | None = None
-
-    @staticmethod
-    def _event_ids(rows: Iterable[Mapping[str, Any]]) -> Iterator[tuple[Mapping[str, Any], Any, int]]:
-        run = 0
-        previous: tuple[Any, ...] | None = None
-        for row in rows:
-            sequence = row.get("sequence")
-            if sequence is not None:
-                yield row, ("s", sequence), int(sequence)
-                continue
-            key = (row["claim_id"], row.get("claim_status"), row.get("payer_claim_id"), _iso(row.get("paid_date")))
-            if key != previous:
-                run += 1
-                previous = key
-            yield row, ("r", run), run
-
-    def add(self, rows: Iterable[Mapping[str, Any]]) -> None:
-        """First pass: record every event of every claim."""
-        for row, event, order in self._event_ids(rows):
-            events = self._events.setdefault(row["claim_id"], {})
-            if event not in events:
-                events[event] = (_iso(row.get("paid_date")), order, row.get("claim_status") == REVERSAL_STATUS)
-        self._winners = None
-
-    def winners(self) -> dict[str, Any]:
-        if self._winners is None:
-            winners: dict[str, Any] = {}
-            for claim_id, events in self._events.items():
-                adjudications = [(d, o, e) for e, (d, o, rev) in events.items() if not rev]
-                if not adjudications:
-                    continue
-                paid_date, order, event = max(adjudications, key=lambda t: (t[0], t[1]))
-                reversed_later = any(
-                    rev and ((d > paid_date) if (d and paid_date) else o > order)
-                    for d, o, rev in events.values()
-                )
-                if not reversed_later:
-                    winners[claim_id] = event
-            self._winners = winners
-        return self._winners
-
-    def keep(self, rows: Iterable[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
-        """Second pass over the same rows in the same order: only the winning events' rows."""
-        winners = self.winners()
-        for row, event, _ in self._event_ids(rows):
-            if winners.get(row["claim_id"], _NO_EVENT) == event:
-                yield row
-
-
-_NO_EVENT = object()
-
-
-def net_adjudications(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Keep each claim's latest non-reversal adjudication; drop claims whose payment was reversed last.
-
-    Order of the kept rows is the input order. Used on 835 rows and on JSONL remits in training.
-    """
-    materialised = list(rows)
-    netting = AdjudicationNetting()
-    netting.add(materialised)
-    return [dict(row) for row in netting.keep(materialised)]

@@ -210,6 +210,8 @@ def _claim_segments(claim: Claim, institutional: bool) -> list[str]:
             seg.append(_pwk(attachment))
     if claim.prior_authorization is not None:
         seg.append(f"REF*G1*{_text(claim.prior_authorization)}")
+    if claim.payer_claim_number is not None:  # 2300 REF*F8 follows REF*G1 in the TR3's order
+        seg.append(f"REF*F8*{_text(claim.payer_claim_number)}")
     if claim.note is not None:
         seg.append(f"NTE*ADD*{_text(claim.note)}")
     if institutional:

@@ -1,5 +1,6 @@
 """Claims and remittances from a file or a folder, whatever format each file is in.
 
+It sits above ``claims`` and ``edi`` (it needs both readers), so ``claims`` imports no X12 code.
 Commands take a path and should not care whether it holds JSONL or X12, one file or many; this
 module sniffs each file by its first bytes (names lie: ``claims.txt`` may be an 837), reads it
 with the right reader and stitches the results together in a stable order (files sorted by
@@ -15,25 +16,20 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import orjson
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from pydantic import ValidationError
 
+from claims.arrow_lines import JsonlShape, line_chunks, split_chunk
 from claims.columnar import from_claims
 from claims.errors import InputError, RecordError
-from claims.jsonl import (
-    ClaimReadResult,
-    JsonlShape,
-    line_chunks,
-    parse_iso_dates,
-    read_claims_jsonl,
-    split_chunk,
-    validation_reason,
-)
+from claims.jsonl import ClaimReadResult, read_claims_jsonl
 from claims.model import Claim
+from claims.records import model_from_json, model_from_object
 from claims.remittance import RemitRow
+from claims.vector_checks import parse_iso_dates
+from edi.claims837 import iter_837
+from edi.remits835 import iter_835
 
 __all__ = ["ClaimReadResult", "FileFormat", "RemitReadResult", "load_claims", "load_remits", "sniff_format"]
 
@@ -101,10 +97,6 @@ def load_claims(path: Path) -> ClaimReadResult:
 
 
 def _read_claims_837(file: Path) -> ClaimReadResult:
-    try:
-        from edi.claims837 import iter_837
-    except ImportError as exc:  # the X12 reader is a separate package of this project
-        raise InputError(f"{file}: X12 837 input needs the edi package, which is not installed") from exc
     claims: list[Claim] = []
     positions: list[int] = []
     errors: list[RecordError] = []
@@ -189,7 +181,7 @@ def _read_remits_jsonl(file: Path) -> tuple[list[dict[str, np.ndarray]], list[Re
         row_lines: list[int] = []
         for index in one_by_one:
             number = int(chunk.numbers[index])
-            result = _remit_from_json(chunk.raw(int(index)), source=file.name, position=f"line {number}")
+            result = model_from_json(RemitRow, chunk.raw(int(index)), source=file.name, position=f"line {number}")
             if isinstance(result, RecordError):
                 errors.append(result)
             else:
@@ -207,41 +199,18 @@ def _read_remits_jsonl(file: Path) -> tuple[list[dict[str, np.ndarray]], list[Re
 
 
 def _read_remits_835(file: Path) -> tuple[list[dict[str, np.ndarray]], list[RecordError]]:
-    try:
-        from edi.remits835 import iter_835
-    except ImportError as exc:
-        raise InputError(f"{file}: X12 835 input needs the edi package, which is not installed") from exc
     rows: list[RemitRow] = []
     errors: list[RecordError] = []
     for record_number, item in enumerate(iter_835(file), start=1):
         if isinstance(item, RecordError):
             errors.append(item)
             continue
-        result = _remit_from_object(item, source=file.name, position=f"remittance row {record_number}")
+        result = model_from_object(RemitRow, item, source=file.name, position=f"remittance row {record_number}")
         if isinstance(result, RecordError):
             errors.append(result)
         else:
             rows.append(result)
     return [_remit_columns_from_rows(rows)], errors
-
-
-def _remit_from_json(raw: bytes, *, source: str, position: str) -> RemitRow | RecordError:
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        return RecordError(source, position, f"invalid JSON: {exc.msg} at column {exc.colno}")
-    return _remit_from_object(data, source=source, position=position)
-
-
-def _remit_from_object(data: Any, *, source: str, position: str) -> RemitRow | RecordError:
-    if not isinstance(data, dict):
-        return RecordError(source, position, "expected a JSON object")
-    try:
-        return RemitRow.model_validate(data)
-    except ValidationError as exc:
-        claim_id = data.get("claim_id")
-        readable = claim_id if isinstance(claim_id, str) and 0 < len(claim_id) <= 38 else None
-        return RecordError(source, position, validation_reason(exc), readable)
 
 
 def _object_column(values: Iterable[Any], n: int) -> np.ndarray:

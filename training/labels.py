@@ -16,13 +16,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-REVERSAL_STATUS = "22"
+from claims.netting import EVENT_COLUMNS, net_remittance_rows
+
 CLAIM_DENIED_STATUS = "4"
-# Columns that identify one adjudication (one CLP loop) among consecutive remittance rows.
-_EVENT_KEYS = ("claim_id", "claim_status", "payer_claim_id", "paid_date", "sequence")
 # The only remittance columns labelling needs; the rest (adjustment and remark lists) is dropped
 # first, because copying millions of Python lists is where the time and memory would go.
-LABEL_COLUMNS = (*_EVENT_KEYS, "line_control_number", "procedure_code", "service_date", "charge", "outcome")
+LABEL_COLUMNS = (*EVENT_COLUMNS, "line_control_number", "procedure_code", "service_date", "charge", "outcome")
 
 
 def label_columns(rows: pd.DataFrame) -> pd.DataFrame:
@@ -34,9 +33,9 @@ def label_columns(rows: pd.DataFrame) -> pd.DataFrame:
 class NettedRemits:
     """The surviving adjudication of every claim, and what netting removed."""
 
-    rows: pd.DataFrame  # rows of each claim's latest non-reversal adjudication, source order
-    reversed_claims: int  # claims whose latest event is a reversal: left out
-    superseded_rows: int  # rows of earlier adjudications replaced by a later one
+    rows: pd.DataFrame  # rows of the adjudications that stand, source order
+    reversed_claims: int  # claims whose last event is a reversal: left out
+    superseded_rows: int  # rows netting removed on claims that keep an adjudication
 
 
 def _column(rows: pd.DataFrame, name: str) -> pd.Series:
@@ -72,61 +71,14 @@ def claim_codes(claim_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def net_adjudications_frame(rows: pd.DataFrame) -> NettedRemits:
-    """Per claim_id keep the latest non-reversal adjudication (by paid_date, then source order).
-
-    The same rule as ``edi.remits835.net_adjudications``, on whole columns: an adjudication is a
-    run of consecutive rows sharing claim id, status, payer claim id, paid date and sequence; the
-    latest non-reversal one wins unless a reversal (CLP02 = 22) came strictly after it (a later
-    paid date, or later in the file when either date is missing): then the payer took its answer
-    back and the claim is dropped. A reversal paid on the same date as a correction is the pair a
-    payer sends to re-adjudicate, so the correction stands.
-    """
-    rows = label_columns(rows)
-    n = len(rows)
-    if n == 0:
-        return NettedRemits(rows=rows.iloc[0:0].copy(), reversed_claims=0, superseded_rows=0)
-    rows = rows.reset_index(drop=True)
-    claim, _ = claim_codes(_as_text(rows["claim_id"]))
-    status = _normalized(_column(rows, "claim_status"), "strip")
-    paid = _as_dates(_column(rows, "paid_date"))
-    changed = np.zeros(n, dtype=bool)
-    changed[0] = True
-    keys = [claim, status, paid.astype("int64"), _as_text(_column(rows, "payer_claim_id"))]
-    if "sequence" in rows.columns:
-        keys.append(_as_text(rows["sequence"]))
-    for key in keys:
-        changed[1:] |= key[1:] != key[:-1]
-    event = np.cumsum(changed) - 1
-    starts = np.flatnonzero(changed)
-
-    e_claim = claim[starts]
-    e_dated = ~np.isnat(paid[starts])
-    e_paid = np.where(e_dated, paid[starts].astype("int64"), np.iinfo(np.int64).min)  # undated first
-    e_reversal = status[starts] == REVERSAL_STATUS
-    # the winner per claim: the last non-reversal event in (claim, paid date, file order) order
-    answers = np.flatnonzero(~e_reversal)
-    order = answers[np.lexsort((starts[answers], e_paid[answers], e_claim[answers]))]
-    last = np.r_[e_claim[order][1:] != e_claim[order][:-1], True] if order.size else np.zeros(0, dtype=bool)
-    winner_event = np.full(int(claim.max()) + 1, -1, dtype=np.int64)
-    winner_event[e_claim[order[last]]] = order[last]
-    # a reversal strictly after the claim's winner takes the answer back
-    reversals = np.flatnonzero(e_reversal)
-    won = winner_event[e_claim[reversals]]
-    has_winner = won >= 0
-    rev, won = reversals[has_winner], won[has_winner]
-    both_dated = e_dated[rev] & e_dated[won]
-    later = np.where(both_dated, e_paid[rev] > e_paid[won], starts[rev] > starts[won])
-    winner_event[e_claim[rev[later]]] = -1
-    keep_events = np.zeros(starts.size, dtype=bool)
-    keep_events[winner_event[winner_event >= 0]] = True
-    keep_rows = keep_events[event]
-    answered = np.zeros(winner_event.size, dtype=bool)
-    answered[e_claim] = True
-    dropped = answered & (winner_event < 0)
+    """The adjudications that stand (CONTRACT §6, ``claims.netting``): each payer claim's latest,
+    every part of a split claim, corrections after reversals; claims reversed last are left out."""
+    rows = label_columns(rows).reset_index(drop=True)
+    netting = net_remittance_rows(rows)
     return NettedRemits(
-        rows=rows.loc[keep_rows].reset_index(drop=True),
-        reversed_claims=int(dropped.sum()),
-        superseded_rows=int(np.count_nonzero(~keep_rows & ~dropped[claim])),
+        rows=rows.loc[netting.keep].reset_index(drop=True),
+        reversed_claims=netting.reversed_claims,
+        superseded_rows=netting.superseded_rows,
     )
 
 

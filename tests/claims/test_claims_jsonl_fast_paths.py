@@ -17,8 +17,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from claims import jsonl
-from claims.jsonl import CLAIM_SPEC, read_claims_jsonl, read_claims_jsonl_pydantic
+from claims import arrow_frame, jsonl, model_spec, vector_checks
+from claims.jsonl import read_claims_jsonl, read_claims_jsonl_pydantic
+from claims.model_spec import CLAIM_SPEC
 
 
 def _sibling(name: str) -> ModuleType:
@@ -53,20 +54,20 @@ def test_iso_shape_from_bytes_equals_the_regex() -> None:
     array = pa.array(values, type=pa.string())
     ten_bytes = pa.array([v for v in values if v is None or len(v.encode()) == 10], type=pa.string())  # back to back
     for part in (array, array.slice(7, 5_000), array.slice(19_990), ten_bytes, ten_bytes.slice(11)):
-        regex = pc.fill_null(pc.match_substring_regex(part, jsonl._ASCII_DATE), False)
+        regex = pc.fill_null(pc.match_substring_regex(part, vector_checks._ASCII_DATE), False)
         year_zero = pc.fill_null(pc.starts_with(part, "0000"), False)
         expected = np.asarray(regex) & ~np.asarray(year_zero)
         assert expected.any() and not expected.all()
-        assert jsonl._iso_shaped(part).tolist() == expected.tolist()
-    assert jsonl._iso_shaped(pa.array([None, None], type=pa.string())).tolist() == [False, False]
-    assert jsonl._iso_shaped(pa.array([], type=pa.string())).tolist() == []
+        assert vector_checks._iso_shaped(part).tolist() == expected.tolist()
+    assert vector_checks._iso_shaped(pa.array([None, None], type=pa.string())).tolist() == [False, False]
+    assert vector_checks._iso_shaped(pa.array([], type=pa.string())).tolist() == []
 
 
 @pytest.mark.parametrize(
     "values",
     [
-        ["UN", "ML", None, "UN"] * 500,  # few distinct: the dictionary path
-        [f"PCN{i}" for i in range(2_000)],  # all distinct: converted directly
+        ["UN", "ML", None, "UN"] * 500,
+        [f"PCN{i}" for i in range(2_000)],
         [None] * 1_990 + ["A"] * 10,  # mostly null
         [None] * 50,  # all null
         [],
@@ -76,9 +77,9 @@ def test_iso_shape_from_bytes_equals_the_regex() -> None:
 def test_string_columns_equal_a_per_row_conversion(values: list[Any]) -> None:
     array = pa.array(values, type=pa.string())
     for part in (array, array.slice(3)):
-        column = jsonl._objects(part)
+        column = arrow_frame._objects(part)
         assert column.dtype == object and column.tolist() == part.to_pylist()
-        filled = jsonl._objects(part, "UN")
+        filled = arrow_frame._objects(part, "UN")
         assert filled.tolist() == ["UN" if v is None else v for v in part.to_pylist()]
 
 
@@ -97,7 +98,7 @@ def _explicit_null_variants() -> list[bytes]:
         ],
     }
     out: list[bytes] = []
-    names = sorted(jsonl._null_sensitive_names(CLAIM_SPEC))
+    names = sorted(model_spec.null_sensitive_names(CLAIM_SPEC))
     assert {"claim_type", "modifiers", "diagnosis_pointers", "submission_date"} <= set(names)
     for k, name in enumerate(names):
         for spelling in ("null", "absent", "escaped"):
@@ -124,7 +125,7 @@ def test_explicit_nulls_are_found_after_the_parse(tmp_path: Path) -> None:
     path.write_bytes(b"\n".join(rows) + b"\n")
     fast, reference = read_claims_jsonl(path), read_claims_jsonl_pydantic(path)
     tests.assert_same_result(fast, reference)
-    n_names = len(jsonl._null_sensitive_names(CLAIM_SPEC))
+    n_names = len(model_spec.null_sensitive_names(CLAIM_SPEC))
     assert len(reference.errors) == 2 * n_names  # explicit null, plainly or escaped; absence is fine
     assert "LOOKALIKE" in reference.frame.claim_ids.tolist()
 
@@ -143,14 +144,13 @@ def test_mapped_chunks_of_any_size(tmp_path: Path, chunk_bytes: int) -> None:
     assert fast.frame.n_claims == 300 and [e.position for e in fast.errors] == ["line 13"]
 
 
-def test_many_frame_batches_equal_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tables turned into frames a few chunks at a time, with claims pydantic had to judge (and
-    errors) between them, come back in file order with the same values."""
+def test_many_chunks_come_back_in_file_order(tmp_path: Path) -> None:
+    """Tables turned into frames a chunk at a time, with claims pydantic had to judge (and errors)
+    between them, come back in file order with the same values."""
     tests = _sibling("test_claims_jsonl")
     path = tmp_path / "mixture.jsonl"
     tests.write_mixture(path, n_good=1500, seed=21)
     reference = read_claims_jsonl_pydantic(path)
-    monkeypatch.setattr(jsonl, "FRAME_BATCH_BYTES", 50_000)
     fast = read_claims_jsonl(path, chunk_bytes=20_000)
     tests.assert_same_result(fast, reference)
     assert len(reference.errors) > 50 and reference.frame.n_claims > 1500

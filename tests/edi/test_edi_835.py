@@ -3,11 +3,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from claims.errors import RecordError
+from claims.netting import net_remittance_rows
 from claims.remittance import RemitRow
-from edi.remits835 import classify_outcome, iter_835, net_adjudications
+from edi.remits835 import classify_outcome, iter_835
 
 
 def _rows(path: Path) -> list[dict[str, Any]]:
@@ -176,6 +178,11 @@ def test_malformed_835_reports_and_continues(tmp_path: Path, samples: Path) -> N
 # ---- reversal netting -----------------------------------------------------------------------
 
 
+def net_adjudications(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    keep = net_remittance_rows(pd.DataFrame(rows)).keep
+    return [row for row, kept in zip(rows, keep, strict=True) if kept]
+
+
 def _row(claim_id: str, status: str, paid_date: str, sequence: int | None, paid: float = 0.0) -> dict[str, Any]:
     return {"claim_id": claim_id, "claim_status": status, "paid_date": paid_date, "sequence": sequence,
             "payer_claim_id": "ICN", "paid": paid}
@@ -197,10 +204,12 @@ def test_reversal_without_correction_drops_the_claim() -> None:
     assert [r["claim_id"] for r in net_adjudications(rows)] == ["B"]
 
 
-def test_correction_listed_before_its_reversal_on_the_same_day_is_kept() -> None:
+def test_reversal_listed_after_the_adjudication_on_the_same_day_leaves_no_adjudication() -> None:
+    """CONTRACT §6: on the same paid date "later" is later in the file, and a reversal with no later
+    correction leaves the claim without a valid adjudication."""
     rows = [_row("A", "1", "2026-01-10", 1), _row("A", "1", "2026-02-10", 4, 90.0),
             _row("A", "22", "2026-02-10", 5)]
-    assert [(r["sequence"], r["paid"]) for r in net_adjudications(rows)] == [(4, 90.0)]
+    assert net_adjudications(rows) == []
 
 
 def test_netting_orders_by_paid_date_before_file_order() -> None:

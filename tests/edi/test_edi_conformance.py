@@ -36,7 +36,7 @@ def _sdk_claims(path: Path) -> list[Any]:
 
 
 def test_sample_lists_are_complete() -> None:
-    assert len(FILES_837) == 6 and len(FILES_835) == 5
+    assert len(FILES_837) == 6 and len(FILES_835) == 6
 
 
 @pytest.mark.parametrize("name", FILES_837)
