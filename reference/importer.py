@@ -5,7 +5,7 @@ else, so re-importing a corrected file is safe and the other quarters stay byte-
 
 Rebuild the shipped data (after a new CMS release, or to check provenance)::
 
-    .venv/bin/python -m reference.importer /path/to/cms        # every *crosswalk*.csv, *payment-limit*.csv
+    .venv/bin/python -m reference.importer /path/to/cms        # every *crosswalk*.csv, *payment-limit*.csv, mue/*.csv
     .venv/bin/python -m reference.importer /path/to/cms --icd10  # also re-derive icd10cm.parquet
 
 It writes to ``reference/data/`` (or ``$CLAIMRISK_REFERENCE_DIR``) and keeps only the quarters found
@@ -25,6 +25,7 @@ import pandas as pd
 from claims.errors import InputError
 from reference import compact
 from reference.cms import LOADER_VERSION, CmsTable, read_crosswalk, read_payment_limit
+from reference.mue import MueTable, effective_from_name, read_mue, save_mue
 
 _MAX_LISTED = 10  # individual skipped rows printed per reason; the rest are counted
 
@@ -91,13 +92,16 @@ def save_tables(tables: list[CmsTable], *, fresh: bool = False) -> None:
     compact.write_manifest(manifest)
 
 
-def report(table: CmsTable, stream: TextIO | None = None) -> None:
+def report(table: CmsTable | MueTable, stream: TextIO | None = None) -> None:
     """Tell the user what was kept and skipped: counts per reason and the first few rows of each."""
     out = stream or sys.stderr
-    lines = [
-        f"{table.source}: {table.kind} {table.quarter} ({table.effective_start} .. {table.effective_end}): "
-        f"{len(table.rows)} rows kept, {len(table.skipped)} skipped"
-    ]
+    if isinstance(table, MueTable):
+        lines = [table.summary()]
+    else:
+        lines = [
+            f"{table.source}: {table.kind} {table.quarter} ({table.effective_start} .. {table.effective_end}): "
+            f"{len(table.rows)} rows kept, {len(table.skipped)} skipped"
+        ]
     by_reason: Counter[str] = Counter()
     for error in table.skipped:
         general = error.reason.split(" (")[0]
@@ -113,8 +117,21 @@ def report(table: CmsTable, stream: TextIO | None = None) -> None:
     out.write("\n".join(lines) + "\n")
 
 
+def _read_mue_folder(raw_dir: Path) -> list[MueTable]:
+    """The MUE tables in ``raw_dir/mue/``, dated by their CMS file names (``..._Eff_04-01-2026...``)."""
+    tables = []
+    for path in sorted((Path(raw_dir) / "mue").glob("*.csv")):
+        effective = effective_from_name(path)
+        if effective is None:
+            raise InputError(f"{path.name}: no '_Eff_MM-DD-YYYY' in the name, so no effective date")
+        tables.append(read_mue(path, effective=effective))
+        report(tables[-1])
+    return tables
+
+
 def rebuild(raw_dir: Path, *, icd10: bool = False) -> int:
-    """Recreate the compact crosswalk and payment-limit data from a folder of raw CMS files."""
+    """Recreate the compact crosswalk, payment-limit and MUE data from a folder of raw CMS files
+    (the MUE tables in its ``mue/`` subfolder)."""
     files = sorted(Path(raw_dir).glob("*.csv"))
     if not files:
         raise InputError(f"{raw_dir}: no CSV files")
@@ -129,12 +146,14 @@ def rebuild(raw_dir: Path, *, icd10: bool = False) -> int:
             sys.stderr.write(f"{path.name}: not a crosswalk or payment-limit file by name, ignored\n")
             continue
         report(tables[-1])
+    mue_tables = _read_mue_folder(raw_dir)
     save_tables(tables, fresh=True)
+    save_mue(mue_tables, fresh=True)
     if icd10:
         from reference.icd10_build import build_icd10
 
         build_icd10()
-    return 1 if any(t.skipped for t in tables) else 0
+    return 1 if any(t.skipped for t in tables) or any(t.skipped for t in mue_tables) else 0
 
 
 def main(argv: list[str] | None = None) -> int:

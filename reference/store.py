@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from reference import compact, icd10
+from reference.mue import MueIndex, build_index, read_stored
 
 _NO_CODES: tuple[str, ...] = ()
 
@@ -92,6 +93,7 @@ class ReferenceData:
     _entry_units: np.ndarray = field(repr=False)  # entry -> BILLUNITS
     _entry_package_size: np.ndarray = field(repr=False)  # entry -> PKG SIZE (e.g. mL in one item), NaN unknown
     _limit_by_hcpcs: np.ndarray = field(repr=False)  # payment limit by hcpcs id, plus NaN at the end
+    _mue: MueIndex = field(repr=False)  # every stored MUE table, by setting and effective date
 
     # ---- dates -> quarters
     def quarter_index(self, dates: np.ndarray) -> np.ndarray:
@@ -164,6 +166,37 @@ class ReferenceData:
         """Per row, the latest payment limit in $ per HCPCS unit; NaN for codes without one (e.g. NOC)."""
         return self._limit_by_hcpcs[_ids(hcpcs, self._hcpcs_ids, normalise=True)]
 
+    # ---- Medically Unlikely Edits
+    def _mue_lookup(
+        self, setting: np.ndarray, hcpcs: np.ndarray, service_date: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        index = self._mue
+        code = _ids(hcpcs, index.codes, normalise=True, missing=len(index.codes))
+        kind = _ids(setting, index.settings)
+        days = np.asarray(service_date).astype("datetime64[D]", copy=False).ravel()
+        if not code.shape == kind.shape == days.shape:
+            raise ValueError(f"setting, hcpcs and service_date have {kind.size}, {code.size}, {days.size} rows")
+        return index.lookup(kind, code, days)
+
+    def mue(
+        self, setting: np.ndarray, hcpcs: np.ndarray, service_date: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per row, the MUE units (float64, NaN when the code has none) and adjudication indicator
+        (int8 1 line, 2/3 date of service; 0 when none) of the table in force on the service date.
+
+        ``setting`` is "practitioner" (837P) or "outpatient" (837I outpatient bills); anything else
+        (inpatient, None) has no MUE. Dates before the earliest table take the earliest one.
+        """
+        values, indicators, _ = self._mue_lookup(setting, hcpcs, service_date)
+        return values, indicators
+
+    def mue_effective(self, setting: np.ndarray, hcpcs: np.ndarray, service_date: np.ndarray) -> np.ndarray:
+        """Per row, the effective date ("2026-04-01") of the MUE table that answered ``mue``, or None
+        when no table has the code: evidence can say which edit a line was held to."""
+        values, _, table = self._mue_lookup(setting, hcpcs, service_date)
+        dates = np.asarray(self._mue.table_effective.astype(str).tolist() + [None], dtype=object)
+        return dates[np.where(np.isnan(values), -1, table)]
+
 
 def _quarter_range(quarters: list[str]) -> str:
     if not quarters:
@@ -175,7 +208,7 @@ def _version(versions: dict[str, str], manifest: dict[str, Any]) -> str:
     """Short, stable id of the exact data: the quarter ranges plus a digest of the source files."""
     sources: dict[str, Any] = {
         kind: {q: entry.get("sha256") for q, entry in sorted(manifest.get(kind, {}).items())}
-        for kind in ("crosswalk", "payment_limit")
+        for kind in ("crosswalk", "payment_limit", "mue")
     }
     sources["icd10cm"] = manifest.get("icd10cm", {}).get("sha256", {})
     sources["loader"] = manifest.get("loader")
@@ -183,7 +216,8 @@ def _version(versions: dict[str, str], manifest: dict[str, Any]) -> str:
     return (
         f"xw{versions['crosswalk'].replace('..', '-')}"
         f".pl{versions['payment_limit'].replace('..', '-')}"
-        f".icd{versions['icd10cm']}.{digest}"
+        f".icd{versions['icd10cm']}"
+        f".mue{versions['mue'].replace('..', '-')}.{digest}"
     )
 
 
@@ -191,51 +225,23 @@ def _to_days(column: pd.Series) -> np.ndarray:
     return column.to_numpy().astype("datetime64[D]")
 
 
-def build_reference(
-    crosswalk: pd.DataFrame, payment_limits: pd.DataFrame, manifest: dict[str, Any], icd10_release: str
-) -> ReferenceData:
-    """Index loaded tables for lookups (separate from file reading so tests can build small ones)."""
-    crosswalk = crosswalk.sort_values(["quarter", "hcpcs", "ndc11"], kind="stable").reset_index(drop=True)
-    crosswalk = crosswalk.drop_duplicates(["quarter", "ndc11", "hcpcs"]).reset_index(drop=True)
-    by_quarter = crosswalk.drop_duplicates("quarter")[["quarter", "effective_start", "effective_end"]]
-    quarters = by_quarter["quarter"].tolist()
-    if not quarters:
-        raise ValueError("the reference data has no crosswalk quarter")
-    starts = _to_days(by_quarter["effective_start"])
-    ends = _to_days(by_quarter["effective_end"])
+@dataclass(frozen=True)
+class _PairIndex:
+    """The crosswalk as dense lookup tables (the ``_pair_*`` and ``_entry_*`` fields of ReferenceData)."""
 
-    history = payment_limits.sort_values(["quarter", "hcpcs"], kind="stable").reset_index(drop=True)
-    latest_limit_quarter = history["quarter"].max() if len(history) else None
-    latest = history[history["quarter"] == latest_limit_quarter].reset_index(drop=True)
+    ndc_ids: dict[str, int]
+    pair_row: np.ndarray
+    pair_codes: np.ndarray
+    pair_start: np.ndarray
+    pair_count: np.ndarray
+    entry_hcpcs: np.ndarray
+    entry_units: np.ndarray
+    entry_package_size: np.ndarray
 
-    all_hcpcs = sorted(set(crosswalk["hcpcs"].tolist()) | set(history["hcpcs"].tolist()))
-    hcpcs_ids = {code: i for i, code in enumerate(all_hcpcs)}
-    ndc_no, ndc_uniques = pd.factorize(crosswalk["ndc11"].to_numpy(dtype=object), sort=True)
-    ndcs = ndc_uniques.tolist()
-    ndc_ids = {ndc: i for i, ndc in enumerate(ndcs)}
 
-    quarter_no = pd.Categorical(crosswalk["quarter"], categories=quarters).codes.astype(np.int64)
-    code_no = pd.Index(all_hcpcs).get_indexer(crosswalk["hcpcs"].to_numpy(dtype=object)).astype(np.int64)
-    pair = quarter_no * len(ndcs) + ndc_no.astype(np.int64)
-    triple = pair * len(all_hcpcs) + code_no
-
-    order = np.argsort(triple, kind="stable")
-    entry_pair = pair[order]  # entries sorted by (quarter, ndc, hcpcs): each pair's entries contiguous
-    entry_hcpcs = code_no[order].astype(np.int32)
-    entry_units = crosswalk["bill_units"].to_numpy(dtype=np.float64)[order]
-    package = crosswalk["pkg_size"] if "pkg_size" in crosswalk else pd.Series(np.nan, index=crosswalk.index)
-    entry_package_size = pd.to_numeric(package, errors="coerce").to_numpy(dtype=np.float64)[order]
-    codes_sorted = crosswalk["hcpcs"].to_numpy(dtype=object)[order]
-    starts_at = np.flatnonzero(np.r_[True, entry_pair[1:] != entry_pair[:-1]])
-    counts = np.diff(np.r_[starts_at, len(entry_pair)])
+def _codes_per_pair(codes_sorted: np.ndarray, starts_at: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Tuple of HCPCS codes per pair, plus ``()`` at the end for the absent pair (-1)."""
     n_pairs = len(starts_at)
-    # dense (quarter, ndc id) -> pair number, with one extra always-absent ndc column per quarter
-    pair_row = np.full(len(quarters) * (len(ndcs) + 1), -1, dtype=np.int32)
-    first = entry_pair[starts_at]
-    pair_row[(first // len(ndcs)) * (len(ndcs) + 1) + first % len(ndcs)] = np.arange(n_pairs, dtype=np.int32)
-    pair_start = np.append(starts_at, 0).astype(np.int64)
-    pair_count = np.append(counts, 0).astype(np.int64)
-
     pair_codes = np.empty(n_pairs + 1, dtype=object)
     single = counts == 1  # ~98% of NDCs have one code: build those tuples in C (zip)
     pair_codes[:-1][single] = np.fromiter(
@@ -250,7 +256,67 @@ def build_reference(
         count=int((~single).sum()),
     )
     pair_codes[-1] = _NO_CODES
+    return pair_codes
 
+
+def _index_pairs(crosswalk: pd.DataFrame, quarters: list[str], all_hcpcs: list[str]) -> _PairIndex:
+    """Number the (quarter, NDC) pairs of the sorted crosswalk, lay their entries out contiguously,
+    and build the dense (quarter, NDC id) -> pair table the lookups index into."""
+    ndc_no, ndc_uniques = pd.factorize(crosswalk["ndc11"].to_numpy(dtype=object), sort=True)
+    ndcs = ndc_uniques.tolist()
+    quarter_no = pd.Categorical(crosswalk["quarter"], categories=quarters).codes.astype(np.int64)
+    code_no = pd.Index(all_hcpcs).get_indexer(pd.Index(crosswalk["hcpcs"].to_numpy(dtype=object))).astype(np.int64)
+    pair = quarter_no * len(ndcs) + ndc_no.astype(np.int64)
+    triple = pair * len(all_hcpcs) + code_no
+
+    order = np.argsort(triple, kind="stable")
+    entry_pair = pair[order]  # entries sorted by (quarter, ndc, hcpcs): each pair's entries contiguous
+    package = crosswalk["pkg_size"] if "pkg_size" in crosswalk else pd.Series(np.nan, index=crosswalk.index)
+    starts_at = np.flatnonzero(np.r_[True, entry_pair[1:] != entry_pair[:-1]])
+    counts = np.diff(np.r_[starts_at, len(entry_pair)])
+    # dense (quarter, ndc id) -> pair number, with one extra always-absent ndc column per quarter
+    pair_row = np.full(len(quarters) * (len(ndcs) + 1), -1, dtype=np.int32)
+    first = entry_pair[starts_at]
+    pair_row[(first // len(ndcs)) * (len(ndcs) + 1) + first % len(ndcs)] = np.arange(len(starts_at), dtype=np.int32)
+    return _PairIndex(
+        ndc_ids={ndc: i for i, ndc in enumerate(ndcs)},
+        pair_row=pair_row,
+        pair_codes=_codes_per_pair(crosswalk["hcpcs"].to_numpy(dtype=object)[order], starts_at, counts),
+        pair_start=np.append(starts_at, 0).astype(np.int64),
+        pair_count=np.append(counts, 0).astype(np.int64),
+        entry_hcpcs=code_no[order].astype(np.int32),
+        entry_units=crosswalk["bill_units"].to_numpy(dtype=np.float64)[order],
+        entry_package_size=pd.to_numeric(package, errors="coerce").to_numpy(dtype=np.float64)[order],
+    )
+
+
+def build_reference(
+    crosswalk: pd.DataFrame,
+    payment_limits: pd.DataFrame,
+    manifest: dict[str, Any],
+    icd10_release: str,
+    mue: pd.DataFrame | None = None,
+) -> ReferenceData:
+    """Index loaded tables for lookups (separate from file reading so tests can build small ones).
+
+    ``mue`` is the stored MUE tables (``reference.mue.MUE_COLUMNS``); None means none.
+    """
+    mue_index = build_index(mue)
+    crosswalk = crosswalk.sort_values(["quarter", "hcpcs", "ndc11"], kind="stable").reset_index(drop=True)
+    crosswalk = crosswalk.drop_duplicates(["quarter", "ndc11", "hcpcs"]).reset_index(drop=True)
+    by_quarter = crosswalk.drop_duplicates("quarter")[["quarter", "effective_start", "effective_end"]]
+    quarters = by_quarter["quarter"].tolist()
+    if not quarters:
+        raise ValueError("the reference data has no crosswalk quarter")
+    starts = _to_days(by_quarter["effective_start"])
+
+    history = payment_limits.sort_values(["quarter", "hcpcs"], kind="stable").reset_index(drop=True)
+    latest_limit_quarter = history["quarter"].max() if len(history) else None
+    latest = history[history["quarter"] == latest_limit_quarter].reset_index(drop=True)
+
+    all_hcpcs = sorted(set(crosswalk["hcpcs"].tolist()) | set(history["hcpcs"].tolist()))
+    hcpcs_ids = {code: i for i, code in enumerate(all_hcpcs)}
+    index = _index_pairs(crosswalk, quarters, all_hcpcs)
     limit_by_hcpcs = np.full(len(all_hcpcs) + 1, np.nan)
     if len(latest):
         limit_by_hcpcs[[hcpcs_ids[c] for c in latest["hcpcs"]]] = latest["payment_limit"].to_numpy(np.float64)
@@ -259,6 +325,7 @@ def build_reference(
         "crosswalk": _quarter_range(quarters),
         "payment_limit": str(latest_limit_quarter) if latest_limit_quarter else "none",
         "icd10cm": icd10_release,
+        "mue": mue_index.version,
     }
     view = crosswalk.copy()
     view["ndc11"] = view["ndc11"].astype("str")
@@ -268,22 +335,23 @@ def build_reference(
         payment_limit_history=history,
         quarters=quarters,
         quarter_starts=starts,
-        quarter_ends=ends,
+        quarter_ends=_to_days(by_quarter["effective_end"]),
         drug_hcpcs=frozenset(all_hcpcs),
         versions=versions,
         version=_version(versions, manifest),
         manifest=manifest,
         _later_starts=starts[1:].copy(),
-        _ndc_ids=ndc_ids,
+        _ndc_ids=index.ndc_ids,
         _hcpcs_ids=hcpcs_ids,
-        _pair_row=pair_row,
-        _pair_codes=pair_codes,
-        _pair_start=pair_start,
-        _pair_count=pair_count,
-        _entry_hcpcs=entry_hcpcs,
-        _entry_units=entry_units,
-        _entry_package_size=entry_package_size,
+        _pair_row=index.pair_row,
+        _pair_codes=index.pair_codes,
+        _pair_start=index.pair_start,
+        _pair_count=index.pair_count,
+        _entry_hcpcs=index.entry_hcpcs,
+        _entry_units=index.entry_units,
+        _entry_package_size=index.entry_package_size,
         _limit_by_hcpcs=limit_by_hcpcs,
+        _mue=mue_index,
     )
 
 
@@ -292,7 +360,7 @@ def load_reference_uncached() -> ReferenceData:
     crosswalk = compact.read_table(compact.CROSSWALK_FILE, compact.CROSSWALK_COLUMNS)
     payment_limits = compact.read_table(compact.PAYMENT_LIMIT_FILE, compact.PAYMENT_LIMIT_COLUMNS)
     manifest = compact.read_manifest()
-    return build_reference(crosswalk, payment_limits, manifest, icd10.load_table().release)
+    return build_reference(crosswalk, payment_limits, manifest, icd10.load_table().release, read_stored())
 
 
 @functools.cache

@@ -22,8 +22,13 @@ def _dates(*days: str) -> np.ndarray:
 
 def test_quarters_and_versions(ref: ReferenceData) -> None:
     assert ref.quarters == [f"{y}Q{q}" for y in (2024, 2025) for q in (1, 2, 3, 4)] + ["2026Q1"]
-    assert ref.versions == {"crosswalk": "2024Q1..2026Q1", "payment_limit": "2026Q1", "icd10cm": "2026-04"}
-    assert ref.version.startswith("xw2024Q1-2026Q1.pl2026Q1.icd2026-04.")
+    assert ref.versions == {
+        "crosswalk": "2024Q1..2026Q1",
+        "payment_limit": "2026Q1",
+        "icd10cm": "2026-04",
+        "mue": "2026-04-01",
+    }
+    assert ref.version.startswith("xw2024Q1-2026Q1.pl2026Q1.icd2026-04.mue2026-04-01.")
     assert len(ref.version.rsplit(".", 1)[1]) == 8
     assert load_reference() is ref  # cached
 
