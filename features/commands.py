@@ -44,7 +44,7 @@ def _record_number(position: str) -> int:
 
 
 def check(*, input_path: Path, output_path: Path) -> int:
-    from claims.sources import input_files, load_claims
+    from inputs.sources import input_files, load_claims
 
     input_path = Path(input_path)
     output_path = Path(output_path)
@@ -86,7 +86,7 @@ def worker_count() -> int:
 
 
 def _parallel_worthy(file: Path) -> bool:
-    from claims.sources import FileFormat, sniff_format
+    from inputs.sources import FileFormat, sniff_format
 
     return file.stat().st_size >= parallel.MIN_FILE_BYTES and sniff_format(file) is FileFormat.JSONL
 

@@ -18,7 +18,7 @@ featurized (``leave_self_out``), or a one-off pairing would look familiar only i
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -49,6 +49,36 @@ def drug_keys(facts: Any) -> np.ndarray:
     return keys
 
 
+class DrugLines(NamedTuple):
+    """The drug lines of a frame with what the diagnosis/drug features key on."""
+
+    rows: np.ndarray
+    claim: np.ndarray
+    code_key: np.ndarray  # HCPCS, or the crosswalk code of a NOC line's NDC
+    ndc_key: np.ndarray  # the NDC when present, else the code key
+    category: np.ndarray  # the claim's principal diagnosis category, "" when none
+
+    @classmethod
+    def of(cls, frame: ClaimFrame, facts: Any, principal: tuple[np.ndarray, list[Any]]) -> DrugLines:
+        """``principal``: what :func:`principal_diagnoses` gives for the frame."""
+        rows = A.rows_where(facts.is_drug)
+        claim = frame.lines["claim_index"][rows]
+        code_key = drug_keys(facts)[rows]
+        ndc_key = np.where(facts.ndc_present[rows], facts.ndc11[rows], code_key)
+        index, uniques = principal
+        category = categories(uniques)[index[claim]]
+        return cls(rows=rows, claim=claim, code_key=code_key, ndc_key=ndc_key, category=category)
+
+
+def lowest_log_share(drug: DrugLines, tables: dict[str, Any], n_claims: int, *, leave_self_out: bool) -> np.ndarray:
+    """Per claim: the least usual diagnosis/drug pairing among its drug lines (0 without drug lines)."""
+    lowest = np.zeros(n_claims)
+    if drug.rows.size:
+        share = log_shares(drug.code_key, drug.ndc_key, drug.category, tables, leave_self_out=leave_self_out)
+        np.minimum.at(lowest, drug.claim, share)
+    return lowest
+
+
 def principal_diagnoses(frame: ClaimFrame, facts: Any = None) -> tuple[np.ndarray, list[Any]]:
     """(per claim: index of its principal (first) diagnosis into the distinct codes, -1 when it has
     none; the distinct codes). Reuses the rule engine's factorization when ``facts`` carry it."""
@@ -58,7 +88,7 @@ def principal_diagnoses(frame: ClaimFrame, facts: Any = None) -> tuple[np.ndarra
     else:
         codes, uniques = A.factorize(dx["code"])
     principal = np.full(frame.n_claims, -1, dtype=np.int64)
-    first = A.rows_where(dx["position"] == A.I1)
+    first = A.rows_where(dx["position"] == 1)
     principal[dx["claim_index"][first]] = codes[first]
     return principal, uniques
 

@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 import pytest
 
-from claims.sources import input_files, load_claims
+from inputs.sources import input_files, load_claims
 from features.commands import check
 from features.rules.engine import default_policies, default_reference, evaluate
 from features.version import rules_version

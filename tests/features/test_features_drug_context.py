@@ -11,7 +11,7 @@ import pytest
 from features import drug_context
 from features.payer_policy import PolicySet
 from features.rules.engine import evaluate
-from features.transformer import ClaimFeaturizer, _DrugLines
+from features.transformer import ClaimFeaturizer
 from reference.store import load_reference
 
 # J9035 (bevacizumab 10 mg): NDC 50242-0060-01 is a 4 mL vial of 10 billing units in every quarter we ship.
@@ -60,7 +60,7 @@ def test_noc_line_is_keyed_by_the_code_its_ndc_is_listed_under(kit: Any) -> None
     ]
     frame = kit.frame_of(*claims)
     facts = evaluate(frame, policies=PolicySet.load(), reference=load_reference()).facts
-    drug = _DrugLines.of(frame, facts)
+    drug = drug_context.DrugLines.of(frame, facts, drug_context.principal_diagnoses(frame, facts))
     assert drug.code_key.tolist() == ["J9035", "J3490", "J3490"]
     assert drug.ndc_key.tolist() == ["50242006001", "J3490", "99999012301"]
     assert drug.category.tolist() == ["C18", "C18", "C18"]

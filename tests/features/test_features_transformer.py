@@ -15,7 +15,13 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from claims.remittance import RemitRow
-from features.leakage import REMITTANCE_ONLY_FIELDS, LeakageError, check_no_remittance_leakage, columns_read
+from features.leakage import (
+    CLAIM_SCHEMAS,
+    REMITTANCE_ONLY_FIELDS,
+    LeakageError,
+    check_no_remittance_leakage,
+    columns_read,
+)
 from features.rules.catalog import RULES
 from features.transformer import ClaimFeaturizer
 
@@ -155,21 +161,35 @@ def test_no_feature_reads_or_depends_on_remittance(frame: Any, labels: np.ndarra
     assert read["lines"] and not (set().union(*read.values()) & REMITTANCE_ONLY_FIELDS)
 
 
-def test_changing_remittance_data_changes_no_feature(kit: Any, frame: Any, labels: np.ndarray) -> None:
-    """Join remittance rows to the claims the way training does, change them, and compare."""
+def _joined(frame: Any, paid_share: float, seed: int) -> Any:
+    """``frame`` with remittance columns joined onto its lines the way a careless training join would."""
+    rng = np.random.default_rng(seed)
+    n = frame.n_lines
+    lines = {**frame.lines,
+             "paid": frame.lines["charge"] * paid_share,
+             "outcome": np.where(rng.random(n) < paid_share, "paid", "denied").astype(object),
+             "adjustments": np.full(n, "CO-16", dtype=object)}
+    return dataclasses.replace(frame, lines=lines)
+
+
+def test_changing_remittance_data_changes_no_feature(frame: Any, labels: np.ndarray) -> None:
+    """Joined remittance data that changes leaves every feature as it was, while the same comparison
+    does see a featurizer that uses it (so an unchanged matrix means something)."""
     ft = ClaimFeaturizer().fit(frame, labels)
-    rng = np.random.default_rng(9)
+    np.testing.assert_array_equal(ft.transform(_joined(frame, 0.0, 9)), ft.transform(_joined(frame, 1.0, 9)))
+    np.testing.assert_array_equal(ft.transform(_joined(frame, 0.5, 9)), ft.transform(frame))
+    leaky = _PaidAwareFeaturizer().fit(frame)
+    assert not np.array_equal(leaky.transform(_joined(frame, 0.0, 9)), leaky.transform(_joined(frame, 1.0, 9)))
 
-    def joined(paid_share: float) -> Any:
-        n = frame.n_lines
-        lines = {**frame.lines,
-                 "paid": frame.lines["charge"] * paid_share,
-                 "outcome": np.where(rng.random(n) < paid_share, "paid", "denied").astype(object),
-                 "adjustments": np.full(n, "CO-16", dtype=object)}
-        return dataclasses.replace(frame, lines=lines)
 
-    np.testing.assert_array_equal(ft.transform(joined(0.0)), ft.transform(joined(1.0)))
-    np.testing.assert_array_equal(ft.transform(joined(0.5)), ft.transform(frame))
+def test_features_read_the_claim_columns_they_are_built_from(frame: Any, labels: np.ndarray) -> None:
+    """The recording frame sees the reads that feed the context columns, and nothing outside a claim."""
+    read = columns_read(ClaimFeaturizer().fit(frame, labels), frame)
+    for table, columns in read.items():
+        assert columns <= CLAIM_SCHEMAS[table], table
+    assert {"charge", "units", "total_charge", "billing_provider_npi", "payer_id", "drug_unit", "drug_quantity",
+            "submission_date", "place_of_service"} <= read["lines"]
+    assert {"claim_index", "code"} <= read["diagnoses"] and "transmission" in read["attachments"]
 
 
 class _PaidAwareFeaturizer(ClaimFeaturizer):
@@ -189,16 +209,20 @@ def test_leakage_check_catches_a_remittance_derived_feature(frame: Any) -> None:
 
 
 class _HiddenColumnFeaturizer(ClaimFeaturizer):
-    """Leaks through a column with an innocent name that no claim has."""
+    """Leaks through a column with an innocent name that no claim has, when a join left it there."""
 
     def _build(self, frame: Any, fired: Any, reference: Any) -> np.ndarray:
         X = super()._build(frame, fired, reference)
-        if "allowed_amount" in frame.lines:
-            X[:, 0] = frame.lines.get("allowed_amount")[: frame.n_claims]
+        allowed = frame.lines.get("allowed_amount")
+        if allowed is not None:
+            X[:, 0] = np.bincount(frame.lines["claim_index"], weights=allowed, minlength=frame.n_claims)
         return X
 
 
-def test_leakage_check_catches_an_injected_unknown_column(frame: Any) -> None:
-    leaky = _HiddenColumnFeaturizer().fit(frame)
-    with pytest.raises(LeakageError, match="allowed_amount"):
-        check_no_remittance_leakage(leaky, frame, remittance_fields=REMITTANCE_ONLY_FIELDS | {"allowed_amount"})
+def test_leakage_check_catches_a_column_no_claim_has(frame: Any) -> None:
+    """The name is in no list of remittance fields: it is caught as a column outside the claim schema."""
+    assert "allowed_amount" not in REMITTANCE_ONLY_FIELDS
+    joined = dataclasses.replace(frame, lines={**frame.lines, "allowed_amount": frame.lines["charge"] * 0.8})
+    check_no_remittance_leakage(ClaimFeaturizer().fit(frame), joined)  # the honest featurizer ignores it
+    with pytest.raises(LeakageError, match=r"allowed_amount.*that a claim does not have"):
+        check_no_remittance_leakage(_HiddenColumnFeaturizer().fit(frame), joined)
