@@ -132,24 +132,6 @@ _ZERO = np.zeros(1, dtype=np.int64)
 _ZERO.flags.writeable = False  # shared by every one-claim frame
 
 
-def constant(value: Any, dtype: Any) -> np.ndarray:
-    """A read-only 0-d array. As a ufunc operand it skips the conversion a Python scalar goes
-    through on every call (``units > F0`` costs about half of ``units > 0`` on a handful of rows,
-    the single-claim case, and the same on a large frame); with the operand's own dtype the result
-    is the same as with the Python scalar."""
-    array = np.array(value, dtype=dtype)
-    array.flags.writeable = False
-    return array
-
-
-# Kept only for features/transformer.py, features/drug_context.py and claims/jsonl.py until their
-# owners remove their uses; the rule engine no longer uses them.
-F0 = constant(0.0, np.float64)
-F1 = constant(1.0, np.float64)
-I0 = constant(0, np.int64)
-I1 = constant(1, np.int64)
-
-
 def any_true(mask: np.ndarray) -> bool:
     """``mask.any()`` for a boolean mask, without the Python-level reduction wrapper (~0.7 µs)."""
     return bool(np.count_nonzero(mask))
