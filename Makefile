@@ -8,7 +8,7 @@ CLAIMS ?= 50000
 SEED ?= 7
 export MLFLOW_TRACKING_URI ?= sqlite:///$(CURDIR)/mlruns/mlflow.db
 
-.PHONY: install run test test-fast lint bench clean
+.PHONY: install system-deps run test test-fast lint bench clean
 
 install: $(VENV)/.installed
 
@@ -24,8 +24,17 @@ run: install
 		--truth $(HISTORY)/truth.jsonl --promote
 	$(VENV)/bin/claimrisk serve --host 127.0.0.1 --port 8000
 
+# The system packages the suite runs against for real: a PostgreSQL server for the worklist store's tests.
+# Installed through apt-get when missing (as root, or with sudo); nothing is downloaded at run time.
+system-deps:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "installing postgresql (the worklist store's tests start a throwaway server)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; \
+	fi
+
 # The whole suite: fast tests, slow end-to-end runs and benchmark smoke runs (CI=true keeps them small).
-test: install
+test: install system-deps
 	$(PY) -m pytest -m "" -p no:cacheprovider
 
 test-fast: install

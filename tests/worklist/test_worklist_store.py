@@ -1,0 +1,108 @@
+"""The store: migrations on both back-ends, SQLite's private file, pragmas and the default URL."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import inspect, text
+
+from worklist.db import (
+    DEFAULT_DATABASE_URL,
+    current_revision,
+    database_url,
+    downgrade,
+    make_engine,
+    migrate,
+    open_store,
+)
+
+TABLES = {"users", "api_tokens", "queue_claims", "claim_revisions", "claim_scores", "claim_rules", "notes",
+          "outcomes", "audit_events", "app_settings"}
+
+
+def test_an_empty_database_upgrades_to_head(store_url: str) -> None:
+    engine = make_engine(store_url)
+    assert current_revision(engine) is None
+    migrate(engine)
+    assert current_revision(engine) == "0002"
+    assert TABLES <= set(inspect(engine).get_table_names())
+    engine.dispose()
+
+
+def test_a_database_at_the_previous_revision_upgrades_and_keeps_its_rows(store_url: str) -> None:
+    engine = make_engine(store_url)
+    migrate(engine, "0001")
+    assert current_revision(engine) == "0001"
+    assert "app_settings" not in inspect(engine).get_table_names()
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO users (name, role, disabled, created_at) "
+                                "VALUES ('old', 'admin', false, CURRENT_TIMESTAMP)"))
+    migrate(engine)
+    assert current_revision(engine) == "0002"
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT name FROM users")).scalars().all() == ["old"]
+    engine.dispose()
+
+
+def test_downgrade_to_base_and_upgrade_again(store_url: str) -> None:
+    engine = make_engine(store_url)
+    migrate(engine)
+    downgrade(engine, "base")
+    assert not TABLES & set(inspect(engine).get_table_names())
+    migrate(engine)
+    assert TABLES <= set(inspect(engine).get_table_names())
+    engine.dispose()
+
+
+def test_the_models_match_the_migrations(store: Any) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from worklist.models import Base
+
+    with store.engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+
+
+def test_the_sqlite_file_and_its_wal_are_private(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "worklist.db"
+    opened = open_store(f"sqlite:///{path}")
+    with opened.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        connection.execute(text("INSERT INTO app_settings (key, value) VALUES ('k', 'v')"))
+        connection.commit()
+        files = [p for p in path.parent.iterdir() if p.name.startswith("worklist.db")]
+        assert {p.name for p in files} >= {"worklist.db", "worklist.db-wal", "worklist.db-shm"}
+        for file in files:
+            assert stat.S_IMODE(file.stat().st_mode) == 0o600, file.name
+    assert stat.S_IMODE(path.parent.stat().st_mode) & 0o077 == 0
+    opened.dispose()
+
+
+def test_foreign_keys_are_enforced_on_sqlite(tmp_path: Path) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    opened = open_store(f"sqlite:///{tmp_path / 'w.db'}")
+    with opened.engine.connect() as connection, pytest.raises(IntegrityError):
+        connection.execute(text("INSERT INTO notes (claim_pk, author_id, created_at, text) "
+                                "VALUES (999, 999, CURRENT_TIMESTAMP, 'x')"))
+    opened.dispose()
+
+
+def test_the_url_comes_from_the_environment_with_a_relative_default(monkeypatch: pytest.MonkeyPatch,
+                                                                       tmp_path: Path) -> None:
+    monkeypatch.delenv("CLAIMRISK_DATABASE_URL", raising=False)
+    assert str(database_url()) == DEFAULT_DATABASE_URL
+    monkeypatch.setenv("CLAIMRISK_DATABASE_URL", "postgresql://u@h/db")
+    assert database_url().drivername == "postgresql+psycopg"
+    monkeypatch.delenv("CLAIMRISK_DATABASE_URL")
+    monkeypatch.chdir(tmp_path)
+    open_store().dispose()
+    created = tmp_path / "data" / "worklist.db"
+    assert created.is_file() and stat.S_IMODE(created.stat().st_mode) == 0o600
+    assert os.path.isdir(tmp_path / "data")

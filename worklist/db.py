@@ -1,0 +1,130 @@
+"""Opening the worklist store: the engine from ``CLAIMRISK_DATABASE_URL``, migrations, sessions.
+
+Claims are PHI, so the embedded SQLite file is created by this process with mode 0600 before
+SQLite touches it (SQLite gives its ``-wal`` and ``-shm`` files the database file's mode), inside a
+folder created 0700. Every SQLite connection turns on WAL (readers never wait for the importer) and
+foreign keys (off by default in SQLite), and waits for a busy writer instead of failing at once.
+The Python driver opens a transaction only before the first write, so a service's reads are not a
+stale snapshot and its conditional UPDATE (optimistic locking) waits for a concurrent writer and
+then sees its commit. PostgreSQL runs the same code (``postgresql+psycopg``).
+
+Migrations are Alembic's, shipped inside the package and run through its public API, so
+``open_store`` brings any database, empty or at an earlier revision, to the current schema.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.engine.url import URL
+from sqlalchemy.orm import Session, sessionmaker
+
+DATABASE_URL_ENV = "CLAIMRISK_DATABASE_URL"
+DEFAULT_DATABASE_URL = "sqlite:///data/worklist.db"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_SECONDS = 30.0
+
+
+def database_url(url: str | None = None) -> URL:
+    """The URL to use: ``url``, else ``$CLAIMRISK_DATABASE_URL``, else the embedded default.
+
+    A plain ``postgresql://`` URL gets the psycopg 3 driver (the one this package depends on)."""
+    text = url or os.environ.get(DATABASE_URL_ENV, "").strip() or DEFAULT_DATABASE_URL
+    parsed = make_url(text)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def _create_private_file(path: Path) -> None:
+    """Create the SQLite file 0600 (and its folder 0700) unless it exists."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
+    os.chmod(path, 0o600)  # whatever the umask said
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL: a crash loses no committed page
+    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")
+    cursor.close()
+
+
+def make_engine(url: str | URL | None = None) -> Engine:
+    """An engine for the store; the SQLite file is created private on first use."""
+    parsed = url if isinstance(url, URL) else database_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            _create_private_file(Path(database))
+        engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_SECONDS})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(parsed, pool_pre_ping=True)
+
+
+def alembic_config(engine: Engine) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["engine"] = engine
+    return config
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Upgrade the database to ``revision`` (the latest by default)."""
+    from alembic import command
+
+    command.upgrade(alembic_config(engine), revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    from alembic import command
+
+    command.downgrade(alembic_config(engine), revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+@dataclass(frozen=True)
+class Store:
+    """An open store: the engine and a session factory (sessions do not expire on commit, so a
+    service can return the rows it just wrote)."""
+
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self.sessions() as session:
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_store(url: str | URL | None = None, *, upgrade: bool = True) -> Store:
+    """Open (and by default migrate) the store at ``url`` / ``$CLAIMRISK_DATABASE_URL``."""
+    engine = make_engine(url)
+    if upgrade:
+        migrate(engine)
+    return Store(engine, sessionmaker(engine, expire_on_commit=False))
