@@ -36,6 +36,7 @@ _SPECS: tuple[RuleSpec, ...] = (
     units.units_invalid,
     units.noc_units_not_one,
     units.units_mismatch,
+    units.units_exceed_mue,
     crosswalk.specific_code_exists,
     crosswalk.ndc_hcpcs_mismatch,
     descriptions.description_missing,

@@ -80,6 +80,7 @@ class RuleFacts:
     # the diagnosis codes as the ICD-10 check factorized them (the featurizer's chapters reuse them)
     diagnosis_index: np.ndarray
     diagnosis_uniques: list[Any]
+    mue: MueFacts  # the lines a Medically Unlikely Edit applies to (UNITS_EXCEED_MUE)
 
     @property
     def n_claims(self) -> int:
@@ -145,6 +146,8 @@ def compute_facts(frame: ClaimFrame, policies: PolicySet, reference: ReferenceDa
     modifiers = _modifiers(L["modifiers"])
     claim_no_pa = A.is_blank(per_claim(L["claim_prior_authorization"], ci, n_claims, None, first))
     invoice, sent = _attachments(frame, claim_policy, policies)
+    mue_candidate = policies.column("mue")[policy] & ~is_noc
+    mue = mue_facts(frame, reference, mue_candidate, codes["code"], codes["code_index"], service, first)
     dx_status, dx_index, dx_uniques = lookups.diagnosis_status(frame.diagnoses["code"])
     return RuleFacts(
         frame=frame, policies=policies, reference=reference, lookups=lookups,
@@ -155,13 +158,24 @@ def compute_facts(frame: ClaimFrame, policies: PolicySet, reference: ReferenceDa
         ndc_present=ndc_present, ndc11=ndc11, ndc_valid=ndc_valid,
         drug_unit=_as_objects(unit_norm)[unit_index], unit_index=unit_index, unit_uniques=unit_norm,
         service_date=service, crosswalk_rows=xw_rows, crosswalk_quarter=quarter, crosswalk_listed=listed,
-        description_verdict=description_verdicts(L["description"][noc_rows], L["line_note"][noc_rows]),
+        description_verdict=_description_verdicts(L, noc_rows),
         **modifiers,
         prior_authorization=~(claim_no_pa[ci] & A.is_blank(L["line_prior_authorization"])),
         attachment_is_invoice=invoice, attachment_sent=sent,
         diagnosis_status=dx_status, diagnosis_count=np.bincount(frame.diagnoses["claim_index"], minlength=n_claims),
-        diagnosis_index=dx_index, diagnosis_uniques=dx_uniques,
+        diagnosis_index=dx_index, diagnosis_uniques=dx_uniques, mue=mue,
     )
+
+
+def _description_verdicts(lines: dict[str, np.ndarray], noc_rows: np.ndarray) -> np.ndarray:
+    """The NOC lines' description verdicts; none to judge on a claim without NOC lines (most claims)."""
+    if not noc_rows.size:
+        return _NO_VERDICTS
+    return description_verdicts(lines["description"][noc_rows], lines["line_note"][noc_rows])
+
+
+_NO_VERDICTS = np.zeros(0, dtype=np.int8)
+_NO_VERDICTS.flags.writeable = False
 
 
 def _is_professional(claim_type: Any) -> bool:
@@ -227,3 +241,114 @@ def _attachments(frame: ClaimFrame, claim_policy: np.ndarray, policies: PolicySe
 
 def _is_sent(transmission: Any) -> bool:
     return upper(transmission) != NOT_SENT_TRANSMISSION
+
+
+# ---------------------------------------------------------------- Medically Unlikely Edits
+OUTPATIENT_BILL_TYPES = ("13", "85")  # hospital outpatient, critical access hospital: the OPPS table
+"""Bill types (facility type + classification) whose claims CMS edits with the outpatient hospital
+MUE table; other institutional bills, inpatient (11x) first of all, have no MUE."""
+
+
+@dataclass(frozen=True)
+class MueFacts:
+    """The lines a CMS Medically Unlikely Edit applies to, with the table's answer and their groups.
+
+    Indicator 1 edits each line; 2 and 3 edit the units of all the claim's lines with the same code
+    and service date, so those lines are grouped here once, for the rule and anyone else asking.
+    """
+
+    rows: np.ndarray  # line indices: edited setting, not NOC, payer policy on, the code has an MUE
+    setting: np.ndarray  # object per row: "practitioner" | "outpatient"
+    limit: np.ndarray  # float64 per row: the MUE in units
+    indicator: np.ndarray  # int8 per row: 1 line edit, 2 policy date-of-service edit, 3 clinical one
+    units: np.ndarray  # float64 per row: billed units, 0 when missing or not positive
+    group: np.ndarray  # int64 per row: its (claim, code, service date) group, -1 for indicator 1
+    group_units: np.ndarray  # float64 per group: the units of all its lines
+    group_first: np.ndarray  # int64 per group: its first row (index into ``rows``), as the lines were sent
+
+
+_NO_FLOATS = np.zeros(0)
+NO_MUE = MueFacts(
+    _NO_ROWS, np.empty(0, dtype=object), _NO_FLOATS, np.zeros(0, dtype=np.int8), _NO_FLOATS, _NO_ROWS,
+    _NO_FLOATS, _NO_ROWS,
+)
+
+
+def mue_setting(claim_type: Any, type_of_bill: Any) -> str | None:
+    """Which MUE table edits a claim: practitioner for 837P, outpatient hospital for 837I bills of
+    type 13x/85x (``type_of_bill`` as sent, 3 digits or 4 with a leading 0), none otherwise."""
+    if claim_type == "professional":
+        return "practitioner"
+    if claim_type != "institutional" or not isinstance(type_of_bill, str):
+        return None
+    bill = type_of_bill.strip()
+    bill = bill[1:] if len(bill) == 4 and bill.startswith("0") else bill
+    return "outpatient" if bill[:2] in OUTPATIENT_BILL_TYPES else None
+
+
+def mue_facts(
+    frame: ClaimFrame, reference: ReferenceData, candidate: np.ndarray, code: np.ndarray, code_index: np.ndarray,
+    service: np.ndarray, first: np.ndarray | None,
+) -> MueFacts:
+    """The MUE facts of a frame. ``candidate`` marks lines that may be edited (policy on, not NOC).
+    Frames whose lines all lack an edited setting or an MUE code stop before any grouping."""
+    L = frame.lines
+    ci, n_claims = L["claim_index"], frame.n_claims
+    if not A.any_true(candidate):
+        return NO_MUE
+    setting_index, settings = _claim_settings(
+        per_claim(L["claim_type"], ci, n_claims, None, first), per_claim(L["type_of_bill"], ci, n_claims, None, first)
+    )
+    edited = np.array([s is not None for s in settings], dtype=bool)
+    line_setting = setting_index[ci]
+    rows = A.rows_where(candidate & edited[line_setting])
+    if not rows.size:
+        return NO_MUE
+    setting = _as_objects(settings)[line_setting[rows]]
+    limit, indicator = reference.mue(setting, code[rows], service[rows])
+    has = A.rows_where(indicator > 0)
+    if not has.size:
+        return NO_MUE
+    rows, setting, limit, indicator = rows[has], setting[has], limit[has], indicator[has]
+    units = np.maximum(L["units"][rows], 0.0)
+    units[np.isnan(units)] = 0.0
+    group = np.full(rows.shape[0], -1, dtype=np.int64)
+    per_day = A.rows_where(indicator != 1)
+    group_units: np.ndarray = _NO_FLOATS
+    group_first: np.ndarray = _NO_ROWS
+    if per_day.size:
+        group[per_day], first_of_group = _day_groups(ci, code_index, service, rows[per_day])
+        group_units = np.bincount(group[per_day], weights=units[per_day])
+        group_first = per_day[first_of_group]
+    return MueFacts(rows, setting, limit, indicator, units, group, group_units, group_first)
+
+
+def _claim_settings(claim_type: np.ndarray, type_of_bill: np.ndarray) -> tuple[np.ndarray, list[str | None]]:
+    """Per claim, an index into the distinct MUE settings (:func:`mue_setting` once per distinct pair)."""
+    if claim_type.shape[0] <= A.SMALL:
+        found = [mue_setting(t, b) for t, b in zip(claim_type.tolist(), type_of_bill.tolist(), strict=True)]
+        return np.arange(len(found)), found
+    index, pairs = A.factorize_pairs(claim_type, type_of_bill)
+    return index, [mue_setting(t, b) for t, b in pairs]
+
+
+def _day_groups(
+    ci: np.ndarray, code_index: np.ndarray, service: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(group per row, first row of each group) of ``rows`` by (claim, code, service date).
+
+    Groups are numbered in order of first appearance (:func:`_arrays.factorize`), so a group's
+    first row is where its number first exceeds every earlier one: the first line as sent."""
+    if rows.shape[0] == 1:  # one edited line (the usual single claim): its own group
+        return _ZERO_GROUP, _ZERO_GROUP
+    day_index, days = A.factorize(service[rows].view(np.int64))
+    n_codes = int(code_index.max()) + 1  # rows is never empty here
+    group, _ = A.factorize((ci[rows] * n_codes + code_index[rows]) * len(days) + day_index)
+    seen = np.maximum.accumulate(group)
+    first = A.rows_where(np.concatenate((_TRUE, group[1:] > seen[:-1])))
+    return group, first
+
+
+_TRUE = np.ones(1, dtype=bool)
+_ZERO_GROUP = np.zeros(1, dtype=np.int64)
+_ZERO_GROUP.flags.writeable = False

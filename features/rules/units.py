@@ -1,5 +1,6 @@
-"""Billing-unit rules: HCPCS units must be positive, one for NOC codes where the payer says so, and
-agree with the NDC quantity through the crosswalk's billing units per package item."""
+"""Billing-unit rules: HCPCS units must be positive, one for NOC codes where the payer says so, agree
+with the NDC quantity through the crosswalk's billing units per package item, and stay within the
+CMS Medically Unlikely Edit of the code (per line or per date of service, by its indicator)."""
 
 from __future__ import annotations
 
@@ -82,3 +83,67 @@ def units_mismatch(f: RuleFacts) -> list[Fired]:
         "quarter": Lazy(quarter[sel], f.reference.quarters.__getitem__),
     }
     return [(f.claim_index[rows], f.line_number[rows], evidence)]
+
+
+# What the biller can do about an MUE excess depends on the adjudication indicator (indexed by it).
+MUE_PER = ("", "line", "date of service", "date of service")
+MUE_RECOURSE = (
+    "",
+    ", or report medically necessary units beyond it on another line with the modifier that explains "
+    "them (e.g. 76, 91, an anatomic modifier) and keep the documentation for appeal",
+    "; this date-of-service limit is CMS policy (indicator 2) and is not appealable: correct the units",
+    ", or document the medical necessity of the extra units in the records and appeal "
+    "(a clinical edit, indicator 3)",
+)
+
+
+@rule(
+    "UNITS_EXCEED_MUE", "line", "151", ("N362",), "Incorrect units",
+    "{units} units of {procedure_code} on {service_date} (lines {lines}) exceed the CMS Medically Unlikely "
+    "Edit of {mue} per {per} ({setting} table effective {mue_effective}, indicator {indicator}).",
+    "Bill no more than {mue} units of {procedure_code} per {per}{recourse}.",
+    params={"eps": EPS, "per": MUE_PER, "recourse": MUE_RECOURSE, "noc_codes_have_no_mue": True},
+)
+def units_exceed_mue(f: RuleFacts) -> list[Fired]:
+    """Indicator 1: a line's units above the code's MUE. Indicators 2 and 3: the units of all the
+    claim's lines of the code on one service date above it, reported once, on the first of them.
+    The facts (:class:`~features.rules.facts.MueFacts`) hold only lines the edit applies to."""
+    m = f.mue
+    if not m.rows.size:
+        return []
+    over_line = A.rows_where((m.indicator == 1) & (m.units > m.limit + EPS))
+    first = m.group_first
+    over_day = first[m.group_units > m.limit[first] + EPS]
+    sel = np.concatenate((over_line, over_day))
+    if not sel.size:
+        return []
+    rows = m.rows[sel]
+    lines: list[list[int]] = [[n] for n in f.line_number[m.rows[over_line]].tolist()]
+    if over_day.size:
+        lines += _group_lines(f, over_day)
+    indicator = m.indicator[sel]
+    evidence = {
+        "procedure_code": f.code[rows],
+        "service_date": f.service_date[rows],
+        "units": np.concatenate((m.units[over_line], m.group_units[m.group[over_day]])),
+        "mue": m.limit[sel],
+        "indicator": indicator,
+        "per": Lazy(indicator, MUE_PER.__getitem__),
+        "lines": lines,
+        "setting": m.setting[sel],
+        "mue_effective": f.reference.mue_effective(m.setting[sel], f.code[rows], f.service_date[rows]),
+        "recourse": Lazy(indicator, MUE_RECOURSE.__getitem__),
+    }
+    return [(f.claim_index[rows], f.line_number[rows], evidence)]
+
+
+def _group_lines(f: RuleFacts, firsts: np.ndarray) -> list[list[int]]:
+    """The line numbers of each fired date-of-service group (given by its first row), as sent."""
+    m = f.mue
+    groups = m.group[firsts]
+    member = A.rows_where(np.isin(m.group, groups))
+    order = member[np.argsort(m.group[member], kind="stable")]
+    bounds = np.searchsorted(m.group[order], groups, side="left")
+    ends = np.searchsorted(m.group[order], groups, side="right")
+    numbers = f.line_number[m.rows[order]].tolist()
+    return [numbers[a:b] for a, b in zip(bounds.tolist(), ends.tolist(), strict=True)]

@@ -103,7 +103,7 @@ def test_policy_keys_cover_policy_dependent_rules() -> None:
     assert set(POLICY_KEYS) == {
         "noc_codes", "noc_units_one", "invoice_required", "invoice_min_charge", "invoice_report_types",
         "documentation_required", "prior_auth_required", "waste_modifier_required", "filing_limit_days",
-        "banned_ndc_units",
+        "banned_ndc_units", "mue",
     }
 
 

@@ -35,7 +35,7 @@ def test_base_claim_is_clean(kit: Any) -> None:
 def test_catalog_covers_contract_rules() -> None:
     contract = {
         "NDC_MISSING", "NDC_INVALID", "NDC_QUANTITY_INVALID", "NDC_UNIT_INVALID", "UNITS_INVALID",
-        "NOC_UNITS_NOT_ONE", "UNITS_MISMATCH", "SPECIFIC_CODE_EXISTS", "NDC_HCPCS_MISMATCH",
+        "NOC_UNITS_NOT_ONE", "UNITS_MISMATCH", "UNITS_EXCEED_MUE", "SPECIFIC_CODE_EXISTS", "NDC_HCPCS_MISMATCH",
         "DESCRIPTION_MISSING", "DESCRIPTION_INCOMPLETE", "INVOICE_MISSING", "DOCUMENTATION_MISSING",
         "DIAGNOSIS_MISSING", "DIAGNOSIS_INVALID", "DIAGNOSIS_POINTER_INVALID", "PRIOR_AUTH_MISSING",
         "ADMIN_CODE_MISSING", "WASTE_MODIFIER_MISSING", "NOC_CODE_SETTING", "TIMELY_FILING", "CHARGE_INVALID",
@@ -46,6 +46,9 @@ def test_catalog_covers_contract_rules() -> None:
     assert (RULES["SPECIFIC_CODE_EXISTS"].carc, RULES["SPECIFIC_CODE_EXISTS"].rarc) == ("189", ("N657",))
     assert (RULES["TIMELY_FILING"].carc, RULES["TIMELY_FILING"].rarc) == ("29", ())
     assert (RULES["DOCUMENTATION_MISSING"].carc, RULES["DOCUMENTATION_MISSING"].rarc) == ("252", ("N706",))
+    assert (RULES["UNITS_EXCEED_MUE"].carc, RULES["UNITS_EXCEED_MUE"].rarc) == ("151", ("N362",))
+    ids = list(RULES)
+    assert ids.index("UNITS_EXCEED_MUE") == ids.index("UNITS_MISMATCH") + 1  # CONTRACT §3 order
 
 
 def test_result_objects_follow_the_contract(kit: Any) -> None:
