@@ -33,8 +33,10 @@ CLASS_CODES: dict[str, tuple[str, ...]] = {
     ),
 }
 
-# HCPCS codes first published after the history starts whose drugs are biologics of immunology use:
-# before the code existed they were billed as J3590 (unclassified biologics).
+# HCPCS codes whose drugs are biologics of immunology use. A code first published after the history
+# starts (world.py finds those in the crosswalk) is classed by this list or its prefix: these and Q5
+# biosimilars immunology, J9 oncology, the rest general; before the code existed its drug was billed
+# under the class's NOC code (J3590, unclassified biologics, for immunology).
 NEW_IMMUNOLOGY_CODES: frozenset[str] = frozenset({"J1628", "J2267", "J3247", "J1748", "Q0249"})
 
 # The NOC code a provider uses for an uncoded drug of each class (professional claims; hospital
@@ -45,7 +47,6 @@ CLASS_NOC_CODE: dict[str, str] = {
     "immunology": "J3590",
     "general": "J3490",
 }
-NOC_CODES: tuple[str, ...] = ("J3490", "J3590", "J9999", "C9399")
 OPPS_NOC_CODE = "C9399"
 
 # Compounded and repackaged products: NDCs outside every crosswalk quarter, billed with a NOC code
@@ -159,11 +160,15 @@ POLICY_CHANGE_DATE = "2025-07-01"
 POLICY_CHANGE_PRIOR_AUTH = 0.97
 POLICY_CHANGE_INVOICE = 0.90
 POLICY_CHANGE_BASE_LOGIT_SHIFT = 0.8
-# The payer that denies every NOC line without prior authorization, whatever else is right.
+# The payer that denies almost every NOC line without prior authorization (hazard 0.97, the cap),
+# whatever else is right.
 NOC_PA_HAWK = "MCDSTB"
 
 # --- how payers answer each problem: base probability that a payer denies the line for it ------------
-# (scaled per payer by PayerSpec.strictness and a per-payer random factor; see world.py)
+# (scaled per payer by PayerSpec.strictness and a per-payer random factor, capped at 0.97; zero where
+# the payer has no such policy: the waste modifier outside Medicare, NOC units at commercial payers,
+# prior auth, documentation and invoices where PayerSpec does not require them; timely filing is
+# held between 0.9 and 0.97; see world._build_payers)
 
 DEFECT_BASE_HAZARD: dict[str, float] = {
     "NDC_MISSING": 0.85,
@@ -188,11 +193,27 @@ DEFECT_BASE_HAZARD: dict[str, float] = {
     "TIMELY_FILING": 0.95,
     "CHARGE_INVALID": 0.60,
     "medical_necessity": 0.55,  # diagnosis does not support the drug (no rule sees it)
+    "UNITS_EXCEED_MUE": 0.92,  # an automated edit: × LogNormal(0, 0.05) per payer, strictness aside
 }
 CLAIM_LEVEL_CAUSES: frozenset[str] = frozenset(
     {"TIMELY_FILING", "DIAGNOSIS_MISSING", "DIAGNOSIS_INVALID", "CHARGE_INVALID"}
 )
-HIDDEN_CAUSES: tuple[str, ...] = ("medical_necessity", "provider_history", "payer_noise")
+# Causes added after histories were in use: their provider habits and payer hazards are drawn from
+# streams of their own (synthetic/mue.py), so every other draw of a seed's history stays where it was.
+OWN_STREAM_CAUSES: frozenset[str] = frozenset({"UNITS_EXCEED_MUE"})
+
+# --- CMS Medically Unlikely Edits (synthetic/mue.py) ---------------------------------------------------
+# Careful providers dose within a code's MUE (the per-day sum for indicators 2 and 3). Per drug line
+# whose code has an MUE, a provider bills past it at its own rate: MUE_HABIT × LogNormal(0, 0.5),
+# × SLOPPY_FACTOR for sloppy providers (capped at 0.8); 1.25-3 × the MUE on one line, or, for a
+# date-of-service edit (indicator 2/3) with a next drug line on the claim, MUE_SPLIT_SHARE of the time
+# 1.2-1.9 × the MUE split over that line and the next, which then bills the same drug (each line
+# within the MUE, their sum past it).
+MUE_HABIT = 0.01
+MUE_SPLIT_SHARE = 0.4
+# Payers whose policy does not apply the MUEs (hazard 0): the rule fires, the payer pays, and only a
+# model that sees the payer learns it (the shipped policy files keep `mue: true` for every type).
+MUE_OFF_PAYERS: tuple[str, ...] = ("SUMMT",)
 
 # --- the 835 signature of each cause: (group, CARC, RARCs) ----------------------------------------------
 
@@ -221,22 +242,29 @@ SIGNATURES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "medical_necessity": ("CO", "50", ("N115",)),
     "provider_history": ("CO", "226", ("N706",)),
     "payer_noise": ("CO", "204", ("N130",)),
+    "UNITS_EXCEED_MUE": ("CO", "151", ("N362",)),  # CONTRACT §3; §7 maps 151 + N362 to the units family
 }
-# Payers that answer a units problem as a medically-unlikely-edit reduction family code instead.
+# Medicare payers deny a UNITS_MISMATCH line as a medically-unlikely-edit (CO-151 + N362) instead of
+# the CO-16 + N430 above (remits.build_remits): the same family (units) as a true MUE denial.
 UNITS_MUE_SIGNATURE: tuple[str, str, tuple[str, ...]] = ("CO", "151", ("N362",))
+# A paid line the payer cuts back (remits.REDUCED_SHARE, more often after a units problem).
 REDUCTION_SIGNATURE: tuple[str, str, tuple[str, ...]] = ("CO", "151", ("N362",))
+# A pended claim: every line adjusted OA-133 for its whole charge, nothing paid yet.
 PENDING_SIGNATURE: tuple[str, str, tuple[str, ...]] = ("OA", "133", ())
+# The contractual write-off (CO-45) of charge above the allowed amount on every paid line.
 CONTRACTUAL_REASON = "45"
 
-# Provider habits (base rate per opportunity for a careful provider); sloppy providers multiply them.
+# Provider habits: base rate per opportunity. world._build_providers spreads each provider's rate
+# around it (log-normal, sd 0.5), multiplies it by SLOPPY_FACTOR for the SLOPPY_SHARE of sloppy
+# providers, caps it at 0.8, and makes a few late filers file late six times as often.
 HABITS: dict[str, float] = {
     "forget_ndc": 0.008,  # no drug block at all
     "bad_ndc_format": 0.006,  # bare 10-digit NDC
     "bad_quantity": 0.005,  # CTP04 0
-    "bad_unit": 0.005,  # CTP05 not one of F2 GR ME ML UN
+    "bad_unit": 0.005,  # CTP05 a valid unit wrong for the drug (F2 or GR); the rules see it only where banned
     "wrong_units": 0.015,  # SV104 not what the NDC quantity implies
     "noc_for_coded": 0.006,  # NOC code for a drug that has a specific code
-    "stale_noc": 0.15,  # keeps billing NOC after a new drug got its code
+    "stale_noc": 0.15,  # keeps billing NOC after a new drug got its code (fading: e^(-quarters since / 2))
     "ndc_other_code": 0.005,  # NDC of another HCPCS code
     "no_description": 0.03,
     "short_description": 0.05,  # drug name without strength
@@ -252,7 +280,7 @@ HABITS: dict[str, float] = {
     "charge_mismatch": 0.003,
     "forget_waste_modifier": 0.04,
     "noc_units": 0.15,  # NOC line billed in dose units rather than 1
-    "diagnosis_mismatch": 0.02,  # diagnosis of another specialty (medical necessity)
+    "diagnosis_mismatch": 0.02,  # principal diagnosis of another drug class (medical necessity)
 }
 SLOPPY_SHARE = 0.10
 SLOPPY_FACTOR = 5.0

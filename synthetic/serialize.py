@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from synthetic import catalog as cat
 from synthetic.adjudicate import Adjudication
 from synthetic.generate import ClaimBatch
 from synthetic.remits import (
@@ -112,7 +113,8 @@ def _adjustments(
     ):
         out[k].append({"level": "line", "group": g, "reason": r, "amount": a})
     for group, reason, values in (
-        ("CO", "45", money.contractual), ("CO", "151", money.reduction), ("PR", "1", money.deductible),
+        ("CO", cat.CONTRACTUAL_REASON, money.contractual), (*cat.REDUCTION_SIGNATURE[:2], money.reduction),
+        ("PR", "1", money.deductible),
         ("PR", "2", money.coinsurance), ("PR", "3", money.copay),
     ):
         column = values[rows]
@@ -122,34 +124,11 @@ def _adjustments(
     return out
 
 
-def remit_records(world: World, batch: ClaimBatch, remits: BatchRemits, sequence_offset: int) -> list[Record]:
-    """The batch's remittance rows (CONTRACT §6), claim by claim, adjudications in order.
-
-    ``sequence`` numbers the adjudications (835 CLPs) through the whole file, from
-    ``sequence_offset + 1`` in this batch, exactly as the 835 reader numbers them.
-    """
-    pay = world.payers
-    lcn = _lcn(batch)
-    claim_ids = batch.claim_ids.tolist()
-    payer_ids = pay.ids[batch.payer].tolist()
-    line_claim = batch.line_claim.tolist()
-    codes = batch.procedure_code.tolist()
-    modifiers = [["JZ"] if jz else [] for jz in batch.modifier_jz.tolist()]
-    service = _days(batch.service_day)
-    paid_day = _days(remits.paid_day)
-    reversal_day = _days(remits.reversal_day)
-    status = remits.status.tolist()
-    charge = _money(batch.charge_cents)
-    neg_charge = _money(-batch.charge_cents)
-    units = batch.units.tolist()
-
-    final = remits.final
-    final_adj = _adjustments(final, batch, remits, np.arange(batch.line_claim.size), 1)
-    final_paid = _money(final.paid)
-    final_units = final.units_paid.tolist()
-    final_outcome = np.where(final.denied, "denied", np.where(final.reduced, "reduced", "paid")).tolist()
-    remarks = [list(r) for r in remits.deny_remarks]
-    reduced = final.reduced.tolist()
+def _reversed_adjustments(
+    batch: ClaimBatch, remits: BatchRemits
+) -> tuple[dict[int, list[Record]], dict[int, list[Record]]]:
+    """CAS adjustments of the first adjudication of reversed claims, by line, and their negation
+    (the CLP02 22 reversal): built only for those lines, a few percent of the batch."""
     reversed_lines = np.flatnonzero(remits.status[batch.line_claim] == STATUS_REVERSED)
     initial_adj: dict[int, list[Record]] = {}
     initial_neg: dict[int, list[Record]] = {}
@@ -159,6 +138,45 @@ def remit_records(world: World, batch: ClaimBatch, remits: BatchRemits, sequence
         neg_adj = _adjustments(ini, batch, remits, reversed_lines, -1)
         for k, row in enumerate(reversed_lines.tolist()):
             initial_adj[row], initial_neg[row] = pos_adj[k], neg_adj[k]
+    return initial_adj, initial_neg
+
+
+def _final_remarks(remits: BatchRemits, outcome: list[str]) -> list[list[str]]:
+    """RARCs of each line's final adjudication: its cause's on a denied line, the reduction's on a
+    reduced one, none on a paid one."""
+    reduction = cat.REDUCTION_SIGNATURE[2]
+    return [
+        list(r) if o == "denied" else (list(reduction) if o == "reduced" else [])
+        for r, o in zip(remits.deny_remarks, outcome, strict=True)
+    ]
+
+
+def remit_records(world: World, batch: ClaimBatch, remits: BatchRemits, sequence_offset: int) -> list[Record]:
+    """The batch's remittance rows (CONTRACT §6), claim by claim, adjudications in order.
+
+    ``sequence`` numbers the adjudications (835 CLPs) through the whole file, from
+    ``sequence_offset + 1`` in this batch, exactly as the 835 reader numbers them.
+    """
+    lcn = _lcn(batch)
+    claim_ids = batch.claim_ids.tolist()
+    payer_ids = world.payers.ids[batch.payer].tolist()
+    line_claim = batch.line_claim.tolist()
+    codes = batch.procedure_code.tolist()
+    modifiers = [["JZ"] if jz else [] for jz in batch.modifier_jz.tolist()]
+    service = _days(batch.service_day)
+    paid_day = _days(remits.paid_day)
+    reversal_day = _days(remits.reversal_day)
+    status = remits.status.tolist()
+    charge = _money(batch.charge_cents)
+    neg_charge = _money(-batch.charge_cents)
+
+    final = remits.final
+    final_adj = _adjustments(final, batch, remits, np.arange(batch.line_claim.size), 1)
+    final_paid = _money(final.paid)
+    final_units = final.units_paid.tolist()
+    final_outcome = np.where(final.denied, "denied", np.where(final.reduced, "reduced", "paid")).tolist()
+    remarks = _final_remarks(remits, final_outcome)
+    initial_adj, initial_neg = _reversed_adjustments(batch, remits)
     ini_paid = _money(remits.initial.paid)
     ini_neg_paid = _money(-remits.initial.paid)
     ini_units = remits.initial.units_paid.tolist()
@@ -167,6 +185,7 @@ def remit_records(world: World, batch: ClaimBatch, remits: BatchRemits, sequence
     per_claim = adjudications_per_claim(remits.status)
     first_seq = (sequence_offset + np.cumsum(per_claim) - per_claim + 1).tolist()
 
+    pending_group, pending_reason, _ = cat.PENDING_SIGNATURE
     rows: list[Record] = []
     start = batch.start
     for i in range(len(line_claim)):
@@ -183,7 +202,7 @@ def remit_records(world: World, batch: ClaimBatch, remits: BatchRemits, sequence
             rows.append({
                 **base, "payer_claim_id": f"{payer_ids[c]}{start + c:09d}A", "claim_status": "1",
                 "charge": charge[i], "paid": 0.0, "units_paid": 0.0,
-                "adjustments": [{"level": "line", "group": "OA", "reason": "133", "amount": charge[i]}],
+                "adjustments": [{"level": "line", "group": pending_group, "reason": pending_reason, "amount": charge[i]}],
                 "remarks": [], "outcome": "excluded", "paid_date": paid_day[c], "sequence": seq,
             })
             continue
@@ -205,11 +224,10 @@ def remit_records(world: World, batch: ClaimBatch, remits: BatchRemits, sequence
             **base, "payer_claim_id": f"{payer_ids[c]}{start + c:09d}{'B' if final_seq > seq else 'A'}",
             "claim_status": clp02[c], "charge": charge[i], "paid": final_paid[i], "units_paid": final_units[i],
             "adjustments": final_adj[i],
-            "remarks": remarks[i] if final_outcome[i] == "denied" else (["N362"] if reduced[i] else []),
+            "remarks": remarks[i],
             "outcome": final_outcome[i], "paid_date": reversal_day[c] if final_seq > seq else paid_day[c],
             "sequence": final_seq,
         })
-    del units
     rows.sort(key=_sequence)  # stable: lines stay in order within each adjudication
     return rows
 
