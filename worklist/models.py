@@ -123,6 +123,16 @@ class QueueClaim(Base):
     )
 
 
+# The recoverable-dollars order as ``worklist.queue`` asks for it (nulls last, highest first):
+# an expression index, so it is declared on the table here (migration 0003 creates it).
+Index(
+    "ix_queue_recoverable_nulls_last",
+    QueueClaim.recoverable.is_(None),
+    QueueClaim.recoverable.desc(),
+    QueueClaim.id.desc(),
+)
+
+
 class ClaimRevision(Base):
     __tablename__ = "claim_revisions"
 

@@ -28,7 +28,7 @@ def test_an_empty_database_upgrades_to_head(store_url: str) -> None:
     engine = make_engine(store_url)
     assert current_revision(engine) is None
     migrate(engine)
-    assert current_revision(engine) == "0002"
+    assert current_revision(engine) == "0003"
     assert TABLES <= set(inspect(engine).get_table_names())
     engine.dispose()
 
@@ -42,7 +42,7 @@ def test_a_database_at_the_previous_revision_upgrades_and_keeps_its_rows(store_u
         connection.execute(text("INSERT INTO users (name, role, disabled, created_at) "
                                 "VALUES ('old', 'admin', false, CURRENT_TIMESTAMP)"))
     migrate(engine)
-    assert current_revision(engine) == "0002"
+    assert current_revision(engine) == "0003"
     with engine.connect() as connection:
         assert connection.execute(text("SELECT name FROM users")).scalars().all() == ["old"]
     engine.dispose()
@@ -106,3 +106,21 @@ def test_the_url_comes_from_the_environment_with_a_relative_default(monkeypatch:
     created = tmp_path / "data" / "worklist.db"
     assert created.is_file() and stat.S_IMODE(created.stat().st_mode) == 0o600
     assert os.path.isdir(tmp_path / "data")
+
+
+def test_the_recoverable_order_reads_an_index_not_a_sort(store: Any) -> None:
+    """The first page by recoverable dollars (nulls last) walks migration 0003's index; before it,
+    SQLite sorted the whole queue in a temporary B-tree for every first page."""
+    from sqlalchemy import select
+
+    from worklist.importing import QUEUE
+    from worklist.queue import SortKey, queue_order
+
+    query = select(QUEUE.c.id).order_by(*queue_order(SortKey.RECOVERABLE)).limit(51)
+    with store.engine.connect() as connection:
+        if connection.dialect.name != "sqlite":
+            assert "ix_queue_recoverable_nulls_last" in {i["name"] for i in inspect(connection).get_indexes("queue_claims")}
+            return
+        compiled = query.compile(connection, compile_kwargs={"literal_binds": True})
+        plan = " ".join(str(row[-1]) for row in connection.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
+    assert "ix_queue_recoverable_nulls_last" in plan and "TEMP B-TREE" not in plan
