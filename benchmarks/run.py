@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-AREAS = ["reference", "x12", "claims", "synth", "features", "train", "serving", "worklist"]
+AREAS = ["reference", "x12", "claims", "synth", "features", "train", "serving", "worklist", "web"]
 
 
 def main() -> int:

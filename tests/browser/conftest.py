@@ -1,0 +1,95 @@
+"""Browser tests: Debian's Chromium driven by Playwright for Python, against a real server.
+
+Chromium comes from the ``chromium`` package (``make system-deps`` installs it), never from
+``playwright install``. A missing browser FAILS the tests with the fix named: CI installs it, and
+a skipped browser test would hide exactly what it is there to catch.
+
+The server is ``claimrisk serve`` (benchmarks.web_setup) on a free loopback port, with the real
+fixture model and a SQLite worklist store filled with the 200 fixture claims scored by it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks.web_setup import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PASSWORDS,
+    WebServer,
+    export_fixture_model,
+    fill_store,
+    start_web_server,
+)
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "images"
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    if not CHROMIUM.is_file():
+        pytest.fail("Chromium is missing: run `make system-deps` (apt-get install chromium); never `playwright install`")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="session")
+def browser_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return export_fixture_model(tmp_path_factory.mktemp("browser-models"))
+
+
+@pytest.fixture(scope="session")
+def browser_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("browser-db") / "worklist.db"
+    fill_store(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def database_url(browser_db_template: Path, tmp_path: Path) -> str:
+    """A private copy of the filled store for one test (tests change claims)."""
+    target = tmp_path / "worklist.db"
+    shutil.copyfile(browser_db_template, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def server(browser_models: Path, database_url: str, tmp_path: Path) -> Iterator[WebServer]:
+    live = start_web_server(browser_models, database_url, tmp_path / "server.log", workers=1)
+    try:
+        yield live
+    finally:
+        live.stop()
+
+
+@pytest.fixture
+def page(chromium: Any) -> Iterator[Any]:
+    context = chromium.new_context(viewport={"width": 1366, "height": 768})
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def sign_in_as(page: Any, url: str, name: str, password: str | None = None) -> None:
+    page.goto(f"{url}/app/login")
+    page.get_by_label("User name").fill(name)
+    page.get_by_label("Password").fill(password or PASSWORDS[name])
+    page.get_by_role("button", name="Sign in").click()
+
+
+@pytest.fixture
+def signed_in_as() -> Any:
+    """``signed_in_as(page, url, name, password=None)``: fills and submits the sign-in form."""
+    return sign_in_as
