@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import bisect
 import os
+from typing import Any
 
 import numpy as np
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from serving.drift import LiveDrift, gauge_values
 
 LATENCY_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
 RISK_BUCKETS = tuple(round(0.05 * i, 2) for i in range(1, 20)) + (1.0,)
@@ -102,6 +105,19 @@ class ServingMetrics:
             registry=self.registry, multiprocess_mode="livemax",
         )
         self._served_version: str | None = None
+        # Drift of this worker's recent traffic (serving.drift): PSI per feature group against the
+        # model's training window. livemax: with several workers, the most drifted window shows.
+        self.drift = LiveDrift()
+        self.drift_psi = Gauge(
+            "claimrisk_drift_psi",
+            "Population stability index of recent scored claims against the training window, by feature group "
+            "(> 0.2: drifted)",
+            ("group",), registry=self.registry, multiprocess_mode="livemax",
+        )
+        self.drift_claims = Gauge(
+            "claimrisk_drift_window_claims", "Recent scored claims the drift gauges are computed on",
+            registry=self.registry, multiprocess_mode="livemax",
+        )
         # Labelled children cached: ``labels()`` takes a lock and builds a key on every call.
         self._request_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
@@ -114,10 +130,26 @@ class ServingMetrics:
         children[0].inc()
         children[1].observe(seconds)
 
-    def observe_score_batch(self, risks: np.ndarray, review: np.ndarray) -> None:
-        """One model call of ``/v1/score``: its size, and the risks it served."""
-        self.score_batch.observe(risks.shape[0])
-        self.observe_risks(risks, review)
+    def observe_score_batch(self, scorer: Any, arrays: Any) -> None:
+        """One model call of ``/v1/score`` (its ``ScoreArrays``): its size, the risks it served, and
+        its claims' bins in the drift window."""
+        self.score_batch.observe(arrays.risk.shape[0])
+        self.observe_risks(arrays.risk, arrays.review)
+        self.observe_drift(scorer, arrays)
+
+    def observe_drift(self, scorer: Any, arrays: Any) -> None:
+        """File scored claims in the drift window; every ``REFRESH_CLAIMS`` claims, refresh the gauges."""
+        if self.drift.observe(scorer, arrays):
+            self.refresh_drift()
+
+    def refresh_drift(self, report: dict[str, Any] | None = None) -> None:
+        """Set the drift gauges from ``report`` (default: this worker's window now)."""
+        report = self.drift.report() if report is None else report
+        if not report.get("available"):
+            return
+        for group, value in gauge_values(report).items():
+            self.drift_psi.labels(group).set(value)
+        self.drift_claims.set(report["recent"]["claims"])
 
     def observe_risks(self, risks: np.ndarray, review: np.ndarray) -> None:
         if risks.shape[0] == 0:
@@ -143,6 +175,7 @@ class ServingMetrics:
         self._served_version = version
 
     def render(self) -> bytes:
+        self.refresh_drift()
         if self.multiprocess:
             from prometheus_client import multiprocess
 
