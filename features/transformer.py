@@ -40,6 +40,7 @@ from features.drug_units import write_unit_columns
 from features.layout import ColumnLayout, FittedCategories, feature_names, top_categories
 from features.payer_policy import PolicySet
 from features.per_claim import ClaimRows, per_claim
+from features.recency import RULE_SUFFIX as RECENCY_SUFFIX
 from features.rules import _arrays as A
 from features.rules.catalog import DEFAULT_NOC_CODES, RULES
 from features.rules.engine import FiredRules, default_policies, default_reference, evaluate
@@ -50,6 +51,11 @@ if TYPE_CHECKING:
 
 class ClaimFeaturizer(TransformerMixin, BaseEstimator):
     """ClaimFrame -> (n_claims, n_features) float32. See the module docstring for the why."""
+
+    # The frozen outcome history of the recency columns (features.recency), set by training after
+    # fit with ``set_recency``. A class-level None means "off": models saved before it existed load
+    # with the columns they were fitted with and featurize exactly as before.
+    recency_: Any = None
 
     def __init__(
         self,
@@ -91,6 +97,7 @@ class ClaimFeaturizer(TransformerMixin, BaseEstimator):
         self.places_of_service_ = top_categories(places, self.max_places_of_service, keep)
         principal = drug_context.principal_diagnoses(frame, facts)
         self.chapters_ = top_categories(principal_chapters(principal).tolist(), self.max_chapters, keep)
+        self.__dict__.pop("recency_", None)  # a refit starts without recency columns
         self.rule_ids_ = list(RULES)
         self.noc_codes_ = list(DEFAULT_NOC_CODES)
 
@@ -150,6 +157,18 @@ class ClaimFeaturizer(TransformerMixin, BaseEstimator):
         if "feature_names_out_" in self.__dict__:
             self._set_layout()
 
+    def set_recency(self, history: Any) -> None:
+        """Append the recency columns of ``history`` (a ``features.recency.OutcomeHistory`` built
+        from the labelled claims, frozen here for serving). Their per-rule columns are named
+        ``rule:<RULE>:...``: monotone and cleared with the rule when its problem is fixed."""
+        check_is_fitted(self, "feature_names_out_")
+        names = [*self.feature_names_out_.tolist(), *history.names]
+        self.recency_ = history
+        self.feature_names_out_ = np.asarray(names, dtype=object)
+        self.n_features_out_ = len(names)
+        self._index = {name: i for i, name in enumerate(names)}
+        self._set_layout()
+
     # ------------------------------------------------------------------ names
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         check_is_fitted(self, "feature_names_out_")
@@ -162,8 +181,9 @@ class ClaimFeaturizer(TransformerMixin, BaseEstimator):
         out: dict[str, list[int]] = {}
         for rule_id in self.rule_ids_:
             cols = [self._index[f"rule:{rule_id}"]]
-            if f"rule:{rule_id}:lines" in self._index:
-                cols.append(self._index[f"rule:{rule_id}:lines"])
+            for suffix in ("lines", RECENCY_SUFFIX):
+                if f"rule:{rule_id}:{suffix}" in self._index:
+                    cols.append(self._index[f"rule:{rule_id}:{suffix}"])
             out[rule_id] = cols
         return out
 
@@ -232,6 +252,10 @@ class ClaimFeaturizer(TransformerMixin, BaseEstimator):
             drug, self.diagnosis_drug_tables_, n, leave_self_out=leave_self_out
         )
         write_unit_columns(XT, rows, layout, reference)
+        if self.recency_ is not None:  # outcomes paid before each submission (features.recency)
+            flags = XT[layout.flag_cols].T > 0
+            recency = self.recency_.columns(rows.claim_value("payer_id"), rows.claim_value("submission_date"), flags)
+            XT[self.n_features_out_ - recency.shape[1] :] = recency.T
         return XT.T
 
     def _provider(self) -> provider_encoding.ProviderStats:

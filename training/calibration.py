@@ -6,18 +6,14 @@ be monotone increasing in every rule flag stays so after calibration, so correct
 never raise a claim's risk.
 
 Two prediction paths that must agree (a test checks it): ``predict_proba`` goes through each
-estimator's public scikit-learn API; ``predict_fast`` calls the LightGBM booster (or the linear
-algebra) directly, because serving calls it per request with a handful of rows and sklearn's
-per-call validation would cost more than the maths. For request-sized inputs (up to
-``SINGLE_ROW_MAX`` rows) it goes one step further and uses LightGBM's single-row C API
-(``_SingleRowPredictor``): ``Booster.predict`` builds a predictor and parses its parameters on
-every call, which costs more than walking the trees for one claim.
+estimator's public scikit-learn API; ``predict_fast`` calls the LightGBM booster's public
+``Booster.predict`` (or the linear algebra) directly, because serving calls it per request with a
+handful of rows and sklearn's per-call validation would cost more than the maths. Only public
+LightGBM API is used: a private C handle breaks silently on a LightGBM upgrade.
 """
 
 from __future__ import annotations
 
-import ctypes
-import threading
 from typing import Any
 
 import numpy as np
@@ -61,13 +57,20 @@ class CalibratedBooster(ClassifierMixin, BaseEstimator):
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> CalibratedBooster:
         """Fit only the calibrator on (X, y): the estimator must already be fitted on other data."""
-        margin = raw_score(self.estimator, X)
+        return self.fit_margins(raw_score(self.estimator, X), y, n_features=X.shape[1])
+
+    def fit_margins(self, margin: np.ndarray, y: np.ndarray, *, n_features: int) -> CalibratedBooster:
+        """Fit only the calibrator on margins computed elsewhere.
+
+        The model refitted on every labelled claim has no later claims left to calibrate on, so it
+        is calibrated on out-of-time margins pooled from time-ordered folds (each scored by a
+        booster of the same procedure trained only on earlier claims): ``training.refit``."""
         iso = IsotonicRegression(out_of_bounds="clip", y_min=PROBABILITY_FLOOR, y_max=1.0 - PROBABILITY_FLOOR)
-        iso.fit(margin, np.asarray(y, dtype=np.float64))
+        iso.fit(np.asarray(margin, dtype=np.float64), np.asarray(y, dtype=np.float64))
         self.x_thresholds_ = np.asarray(iso.X_thresholds_, dtype=np.float64)
         self.y_thresholds_ = np.asarray(iso.y_thresholds_, dtype=np.float64)
         self.classes_ = np.array([0, 1])
-        self.n_features_in_ = X.shape[1]
+        self.n_features_in_ = n_features
         return self
 
     def calibrate(self, margin: np.ndarray) -> np.ndarray:
@@ -81,21 +84,24 @@ class CalibratedBooster(ClassifierMixin, BaseEstimator):
     def predict(self, X: np.ndarray) -> np.ndarray:
         return (self.predict_proba(X)[:, 1] >= 0.5).astype(np.int64)
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(super().__getstate__())
-        state.pop(_ROW_PREDICTOR, None)  # a C handle bound to this process's booster; never saved
-        return state
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Models saved while a single-row C-API predictor existed may name its cache slot (it was
+        # never pickled with a value, but an old pickle could still carry the key): nothing of it
+        # is needed now, so it is dropped and the model predicts through Booster.predict.
+        state = dict(state)
+        state.pop(_OLD_ROW_PREDICTOR, None)
+        super().__setstate__(state)
 
     def predict_fast(self, X: np.ndarray) -> np.ndarray:
-        """Calibrated P(deny) without sklearn's per-call overhead (same numbers as predict_proba)."""
+        """Calibrated P(deny) without sklearn's per-call overhead (same numbers as predict_proba).
+
+        Serving calls this per request with a handful of rows: sklearn's input validation would
+        cost more than the trees, so the LightGBM booster is called through its public
+        ``Booster.predict`` (one thread for request-sized inputs; measured ~20 us for one row).
+        """
         estimator = self.estimator
         if type(estimator).__module__.startswith("lightgbm"):
-            booster = estimator.booster_
-            rows = _single_row_predictor(self, booster) if X.shape[0] <= SINGLE_ROW_MAX else None
-            if rows is not None and rows.accepts(X):
-                margin = rows.predict(X)
-            else:
-                margin = booster.predict(X, raw_score=True, num_threads=_threads(X))
+            margin = estimator.booster_.predict(X, raw_score=True, num_threads=_threads(X))
         elif isinstance(estimator, RuleCountScorer):
             margin = estimator.decision_function(X)
         else:
@@ -104,111 +110,8 @@ class CalibratedBooster(ClassifierMixin, BaseEstimator):
         return self.calibrate(np.asarray(margin, dtype=np.float64))
 
 
-# Inputs of at most this many rows (one claim and its risk_if_fixed variants) take LightGBM's
-# single-row path, one C call per row; larger ones one ``Booster.predict`` (threads for batches).
-SINGLE_ROW_MAX = 32
-_ROW_PREDICTOR = "_row_predictor"  # instance attribute holding the cached _SingleRowPredictor
-
-
-class _SingleRowPredictor:
-    """Raw scores through ``LGBM_BoosterPredictForMatSingleRowFast`` for one LightGBM booster.
-
-    The fast config is set up once (``...FastInit``, with ``Booster.predict``'s defaults: all
-    iterations up to ``best_iteration``, no early stopping, no thread setting) instead of on every
-    call; each row is then one C call that walks the trees exactly as ``Booster.predict`` does, so
-    the margins are identical (a test checks it). It reaches into ``lightgbm.basic`` for the
-    library handle; if that ever fails, ``predict_fast`` falls back to ``Booster.predict``.
-
-    LightGBM keeps the iteration range to predict with in the booster itself, set by each predict
-    call: this relies on every prediction of a served model using the defaults (as all of this
-    code does); a ``Booster.predict`` with another ``num_iteration`` would change what it returns.
-    """
-
-    def __init__(self, booster: Any) -> None:
-        from lightgbm import basic
-
-        self.booster = booster  # keeps the C booster alive while the fast config points at it
-        self.handle = booster._handle.value
-        self.iteration = int(booster.best_iteration)
-        self.n_features = int(booster.num_feature())
-        self._safe_call = basic._safe_call
-        self._free = basic._LIB.LGBM_FastConfigFree
-        config = ctypes.c_void_p()
-        basic._safe_call(
-            basic._LIB.LGBM_BoosterPredictForMatSingleRowFastInit(
-                booster._handle,
-                ctypes.c_int(basic._C_API_PREDICT_RAW_SCORE),
-                ctypes.c_int(0),  # start_iteration
-                ctypes.c_int(self.iteration),  # as Booster.predict(num_iteration=None)
-                ctypes.c_int(basic._C_API_DTYPE_FLOAT32),
-                ctypes.c_int32(self.n_features),
-                basic._c_str(""),
-                ctypes.byref(config),
-            )
-        )
-        self.config = config
-        # A private prototype (not the library's shared function object) taking plain addresses.
-        prototype = ctypes.CFUNCTYPE(
-            ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p
-        )
-        self._predict_row = prototype(("LGBM_BoosterPredictForMatSingleRowFast", basic._LIB))
-        self._out_len = ctypes.c_int64(0)
-        self._out_len_address = ctypes.addressof(self._out_len)
-        # The fast config holds one row buffer: threads sharing a model (a pyfunc served by
-        # threads, Spark) take turns. Uncontended, the lock costs well under a microsecond.
-        self._lock = threading.Lock()
-
-    def __del__(self) -> None:
-        config = getattr(self, "config", None)
-        if config is not None and config.value:
-            try:
-                self._free(config)
-            except Exception:  # interpreter shutdown: the library may already be gone
-                pass
-            config.value = None
-
-    def fits(self, booster: Any) -> bool:
-        return (
-            self.booster is booster
-            and booster._handle.value == self.handle
-            and booster.best_iteration == self.iteration
-        )
-
-    def accepts(self, X: np.ndarray) -> bool:
-        """float32 rows of the booster's width (what ``RiskModel`` passes); anything else goes
-        to ``Booster.predict``, which also reads float64 exactly and words the errors."""
-        return X.dtype == np.float32 and X.ndim == 2 and X.shape[1] == self.n_features
-
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        # float32 already (``accepts``): a copy only for a multi-row Fortran-order view
-        X = np.ascontiguousarray(X, dtype=np.float32)
-        n = X.shape[0]
-        out = np.empty(n, dtype=np.float64)
-        if n:
-            row, stride = X.ctypes.data, X.strides[0]
-            result = out.ctypes.data
-            config, out_len, predict_row = self.config.value, self._out_len_address, self._predict_row
-            with self._lock:
-                for _ in range(n):
-                    self._safe_call(predict_row(config, row, out_len, result))
-                    row += stride
-                    result += 8
-        return out
-
-
-def _single_row_predictor(model: CalibratedBooster, booster: Any) -> _SingleRowPredictor | None:
-    """The model's cached single-row predictor for ``booster``; None when it cannot be built."""
-    cached = model.__dict__.get(_ROW_PREDICTOR)
-    if cached is False:
-        return None
-    if cached is None or not cached.fits(booster):
-        try:
-            cached = _SingleRowPredictor(booster)
-        except Exception:  # a LightGBM without this C API or layout: Booster.predict still works
-            model.__dict__[_ROW_PREDICTOR] = False
-            return None
-        model.__dict__[_ROW_PREDICTOR] = cached
-    return cached  # type: ignore[no-any-return]
+# The attribute under which the former single-row C-API fast path cached its C handle (never saved).
+_OLD_ROW_PREDICTOR = "_row_predictor"
 
 
 def _threads(X: np.ndarray) -> int:

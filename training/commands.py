@@ -2,16 +2,14 @@
 
 Steps: read claims and remittances → join and label → split by time → featurize → fit and compare
 the candidates on the same slices → evaluate on the holdout (and the oracle, for a synthetic
-history) → log everything to MLflow and register → promote and export when asked and deserved.
+history) → backtest the shipped procedure month by month and refit it on every labelled claim →
+log everything to MLflow and register → promote and export when asked and deserved.
 Per-record reader errors are printed (never claim content) and make the exit code 1.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -19,42 +17,34 @@ from typing import Any
 import numpy as np
 
 from claims.errors import InputError
+from training.backtest import DEFAULT_FOLDS
 from training.dataset import build_training_data, hash_inputs
 from training.labels import label_columns
-from training.progress import bar, note
+from training.progress import note
+from training.reasons import claim_reasons, reasons_for_training
 from training.split import time_split
 
 EXIT_OK, EXIT_REJECTED = 0, 1
-# Comparison of the slower candidates on at most this many (most recent) fit rows; the winner is
-# then refitted on the whole fit slice. Keeps the 1M-claim run inside its time budget.
-COMPARE_ROWS = int(os.environ.get("CLAIMRISK_COMPARE_ROWS", "100000"))
-FEATURIZE_CHUNK = 250_000
 MIN_CLAIMS = 200
 
 
 def _print_errors(errors: list[Any], what: str) -> None:
-    for error in errors[:50]:
-        sys.stderr.write(f"{error}\n")
-    if len(errors) > 50:
-        sys.stderr.write(f"... and {len(errors) - 50} more {what} errors\n")
+    """Every record error on stderr (CONTRACT §5: none is dropped), then how many there were.
+
+    One write for the lot: a history with many bad records must not cost a syscall per line.
+    A RecordError's text names the file, position and reason, never claim content."""
+    if not errors:
+        return
+    sys.stderr.write("".join(f"{error}\n" for error in errors))
+    sys.stderr.write(f"{len(errors)} {what} record(s) rejected\n")
+    sys.stderr.flush()
 
 
-def featurize(featurizer: Any, frame: Any) -> np.ndarray:
-    """Features of every claim of ``frame`` (a fitted featurizer), in chunks: bounded memory, a bar."""
-    from training.frames import slice_claims
-
-    n = frame.n_claims
-    parts = []
-    with bar(total=n, desc="featurizing", unit="claim") as progress:
-        for start in range(0, n, FEATURIZE_CHUNK):
-            chunk = slice_claims(frame, start, start + FEATURIZE_CHUNK)
-            parts.append(np.asarray(featurizer.transform(chunk), dtype=np.float32))
-            progress.update(chunk.n_claims)
-    return (
-        np.concatenate(parts)
-        if parts
-        else np.empty((0, len(featurizer.get_feature_names_out())), dtype=np.float32)
-    )
+def _report_superseded(rows: int) -> None:
+    """How many remittance rows a later adjudication of the same payer claim replaced (count only,
+    never content): an analyst checking the labels needs to know the netting changed something."""
+    sys.stderr.write(f"{rows} remittance row(s) superseded by a later adjudication\n")
+    sys.stderr.flush()
 
 
 def read_truth(path: Path, claim_ids: np.ndarray) -> np.ndarray:
@@ -79,14 +69,6 @@ def read_truth(path: Path, claim_ids: np.ndarray) -> np.ndarray:
     return truth.reindex(claim_ids).to_numpy(dtype=np.float64)
 
 
-def example_claims() -> list[str]:
-    """The MLflow input example: invented claims, never rows of the analyst's history (PHI)."""
-    from claims.examples import EXAMPLE_CLAIMS
-    from claims.model import Claim
-
-    return [Claim.model_validate(claim).model_dump_json() for claim in EXAMPLE_CLAIMS]
-
-
 def train(
     *,
     claims_path: Path,
@@ -96,9 +78,10 @@ def train(
     holdout_fraction: float,
     target_precision: float,
     models_dir: Path | None,
+    backtest_folds: int = DEFAULT_FOLDS,
 ) -> int:
     """Train, evaluate, register and (with ``promote``) promote; 0 ok, 1 some records rejected."""
-    from claims.sources import load_claims, load_remits
+    from inputs.sources import load_claims, load_remits
 
     started = time.perf_counter()
     timings: dict[str, float] = {}
@@ -112,7 +95,9 @@ def train(
     remits_read = load_remits(remits_path)
     remit_errors = remits_read.errors
     _print_errors(remit_errors, "remittance")
-    # Keep only what labelling reads: the adjustment and remark lists are large and unused here.
+    # The reason families need the adjustment and remark lists (training.reasons): read them, then
+    # keep only what labelling reads: the lists are large and unused after this.
+    reasons_by_claim = claim_reasons(remits_read.rows)
     remit_rows = label_columns(remits_read.rows)
     del remits_read
     rejected = len(claim_errors) + len(remit_errors)
@@ -131,6 +116,7 @@ def train(
         f"{s['claims_excluded']} excluded, {s['claims_reversed']} reversed, "
         f"{s['remit_claims_unmatched']} remitted claims unmatched"
     )
+    _report_superseded(int(s.get("remit_rows_superseded", 0)))
     if len(data) < MIN_CLAIMS:
         raise InputError(
             f"only {len(data)} claims have a final answer in the remittances; need at least {MIN_CLAIMS}"
@@ -146,6 +132,8 @@ def train(
         target_precision=target_precision,
         truth=read_truth(truth_path, data.claim_ids) if truth_path is not None else None,
         timings=timings,
+        backtest_folds=backtest_folds,
+        reasons=reasons_for_training(reasons_by_claim, data, truth_path),
     )
 
     from training.registry import register_and_promote
@@ -158,14 +146,6 @@ def train(
     sys.stdout.flush()
     note("done in " + ", ".join(f"{k.removesuffix('_s')} {v:.1f} s" for k, v in timings.items()))
     return EXIT_REJECTED if rejected else EXIT_OK
-
-
-def utc_now() -> str:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-
-
-def scratch_dir() -> tempfile.TemporaryDirectory[str]:
-    return tempfile.TemporaryDirectory(prefix="claimrisk-train-")
 
 
 __all__ = ["train", "time_split"]

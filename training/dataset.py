@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from claims.charges import total_charges
 from claims.columnar import ClaimFrame
 from training.labels import label_claims, match_lines
 
@@ -26,10 +27,13 @@ class TrainingData:
     frame: ClaimFrame
     y: np.ndarray  # int8, 1 = denied (any line)
     denied_dollars: np.ndarray  # float64, charge the payer refused to pay (0 when paid)
-    total_charge: np.ndarray  # float64
+    total_charge: np.ndarray  # float64, claims.charges.total_charges (a missing total is the line sum)
     payer_id: np.ndarray  # object
     submission_date: np.ndarray  # datetime64[D]
     summary: dict[str, Any] = field(default_factory=dict)
+    # datetime64[D], when the standing adjudication was paid (CONTRACT §6 paid_date; NaT unknown):
+    # when the outcome became known, for features built only from outcomes known before a submission
+    paid_date: np.ndarray | None = None
 
     @property
     def claim_ids(self) -> np.ndarray:
@@ -48,7 +52,6 @@ def claim_level(frame: ClaimFrame) -> pd.DataFrame:
     first[index[order]] = order
     take = np.where(first >= 0, first, 0)
     has_line = first >= 0
-    total = np.where(has_line, frame.lines["total_charge"][take] if frame.n_lines else np.nan, np.nan)
     payer = frame.lines["payer_id"][take] if frame.n_lines else np.empty(frame.n_claims, dtype=object)
     submitted = (
         frame.lines["submission_date"][take]
@@ -58,7 +61,6 @@ def claim_level(frame: ClaimFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "claim_id": pd.Series(frame.claim_ids, dtype=object),
-            "total_charge": total.astype(np.float64),
             "payer_id": payer,
             "submission_date": np.where(has_line, submitted, np.datetime64("NaT")).astype("datetime64[D]"),
         }
@@ -103,7 +105,8 @@ def build_training_data(claims: ClaimFrame, remits: pd.DataFrame) -> TrainingDat
     positions = kept["position"].to_numpy()
     frame = claims.take(positions)
     y = (status[keep] == "denied").astype(np.int8)
-    total_charge = kept["total_charge"].to_numpy(dtype=np.float64)
+    # One meaning of a missing total_charge everywhere (serving, training, reports): the line sum.
+    total_charge = total_charges(frame)
     denied_dollars, line_summary = _denied_dollars(frame, labels, y, total_charge)
 
     dates = kept["submission_date"].to_numpy().astype("datetime64[D]")
@@ -133,7 +136,17 @@ def build_training_data(claims: ClaimFrame, remits: pd.DataFrame) -> TrainingDat
         payer_id=kept["payer_id"].to_numpy(),
         submission_date=dates.astype("datetime64[D]"),
         summary=summary,
+        paid_date=_paid_dates(labels.rows, frame.claim_ids),
     )
+
+
+def _paid_dates(rows: pd.DataFrame, claim_ids: np.ndarray) -> np.ndarray:
+    """Per claim, the latest paid_date of the adjudication rows that stand (NaT when none has one)."""
+    if len(rows) == 0 or "paid_date" not in rows.columns:
+        return np.full(claim_ids.shape[0], np.datetime64("NaT"), dtype="datetime64[D]")
+    dates = pd.to_datetime(rows["paid_date"], errors="coerce").to_numpy(dtype="datetime64[D]")
+    latest = pd.Series(dates).groupby(rows["claim_id"].to_numpy(dtype=object)).max()
+    return latest.reindex(pd.Index(claim_ids, dtype=object)).to_numpy(dtype="datetime64[D]")
 
 
 def _unique_remit_ids(remits: pd.DataFrame) -> np.ndarray:
@@ -202,7 +215,7 @@ def _denied_dollars(
     whole[row_claim[denied_row & claim_level_row]] = True
     at = labels.table.index.get_indexer(pd.Index(frame.claim_ids, dtype=object))
     whole |= np.where(at >= 0, labels.table["claim_denied"].to_numpy(dtype=bool)[np.maximum(at, 0)], False)
-    total = np.nan_to_num(total_charge, nan=0.0)
+    total = total_charge  # claims.charges.total_charges: never NaN
     dollars = np.where(
         whole | (per_claim <= 0), total, np.where(total > 0, np.minimum(per_claim, total), per_claim)
     )

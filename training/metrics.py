@@ -88,11 +88,14 @@ def dollars_curve(expected_loss: np.ndarray, denied_dollars: np.ndarray) -> tupl
 def evaluate(
     y: np.ndarray, p: np.ndarray, total_charge: np.ndarray, denied_dollars: np.ndarray
 ) -> dict[str, float]:
-    """All holdout metrics of one scorer (probabilities ``p``) on the same claims."""
+    """All holdout metrics of one scorer (probabilities ``p``) on the same claims.
+
+    ``total_charge`` is ``claims.charges.total_charges`` (a missing total is the line sum, as in
+    serving): no second meaning of a missing charge here, so no NaN-to-zero either."""
     y = np.asarray(y)
     p = np.asarray(p, dtype=np.float64)
     both = np.unique(y).size == 2
-    expected_loss = p * np.nan_to_num(np.asarray(total_charge, dtype=np.float64))
+    expected_loss = p * np.asarray(total_charge, dtype=np.float64)
     out: dict[str, float] = {
         "n": float(y.size),
         "denial_rate": float(np.mean(y)) if y.size else float("nan"),

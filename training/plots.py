@@ -4,8 +4,9 @@ claim content is ever drawn."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -68,7 +69,7 @@ def dollars_caught_curve(
 ) -> Path:
     fig, ax = plt.subplots(figsize=(6, 5))
     for name, p in scores.items():
-        depth, caught = dollars_curve(p * np.nan_to_num(total_charge), denied_dollars)
+        depth, caught = dollars_curve(p * total_charge, denied_dollars)  # total_charges: never NaN
         ax.plot(depth, caught, label=name)
     ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="random order")
     for share in (0.1, 0.2):
@@ -105,4 +106,21 @@ def feature_importances(names: list[str], importances: np.ndarray, path: Path, t
     ax.barh([names[i] for i in order], importances[order])
     ax.set_xlabel("importance (share of total gain)")
     ax.set_title("What drives the model")
+    return _save(fig, path)
+
+
+def backtest_periods(periods: Sequence[Mapping[str, Any]], path: Path) -> Path:
+    """One line per metric over the backtest months: a procedure that decays shows it here first."""
+    labels = [str(row["period"]) for row in periods]
+    fig, (rank, calib) = plt.subplots(2, 1, figsize=(7, 6), sharex=True)
+    for metric in ("roc_auc", "pr_auc", "dollars_top10", "dollars_top20"):
+        rank.plot(labels, [float(row.get(metric, np.nan)) for row in periods], marker="o", label=metric)
+    for metric in ("ece", "brier"):
+        calib.plot(labels, [float(row.get(metric, np.nan)) for row in periods], marker="o", label=metric)
+    rank.set_title("Backtest: each month scored by the procedure fitted on every claim before it")
+    rank.set_ylabel("ranking, dollars caught")
+    calib.set_ylabel("calibration (lower is better)")
+    calib.set_xlabel("month")
+    rank.legend(loc="lower left")
+    calib.legend(loc="upper left")
     return _save(fig, path)

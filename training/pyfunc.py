@@ -19,6 +19,7 @@ import pandas as pd
 from mlflow.pyfunc import PythonModel
 from pydantic import ValidationError
 
+from claims.charges import total_charges
 from claims.columnar import from_claims
 from claims.model import Claim
 
@@ -57,9 +58,7 @@ def score_claims_json(model: Any, raw_claims: list[Any], threshold: float | None
         scored = model.predict_risk(frame)
         rows = np.asarray(valid_rows)
         risk[rows] = scored
-        totals = np.array([c.total_charge if c.total_charge is not None else np.nan for c in claims])
-        line_sums = np.array([sum(line.charge or 0.0 for line in c.lines) for c in claims])
-        charge[rows] = np.where(np.isnan(totals), line_sums, totals)
+        charge[rows] = total_charges(frame)  # the one meaning of a missing total: the line sum
         decision[rows] = model.decide(scored, threshold)
     return pd.DataFrame(
         {"claim_id": claim_ids, "risk": risk, "decision": decision, "expected_loss": risk * charge},

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from claims.sources import load_claims, load_remits
+from inputs.sources import load_claims, load_remits
 from synthetic.commands import synth
 from training.dataset import TrainingData, build_training_data
 from training.pipeline import TrainResult, fit_and_evaluate

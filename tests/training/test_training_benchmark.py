@@ -1,4 +1,6 @@
-"""The training benchmark runs under CI sizes and returns sane figures (not that targets are met)."""
+"""An honest smoke run of the training benchmark at CI sizes: it runs end to end and its figures are
+plausible. It does NOT check the performance targets (1M claims in 3 min, 8 GiB): those are measured
+by ``make bench`` at full size on an idle machine, where a timing means something."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ import pytest
 
 
 @pytest.mark.benchmark
-def test_bench_train_ci_sizes(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bench_train_ci_sizes_smoke_run(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CI", "true")
     import importlib
 

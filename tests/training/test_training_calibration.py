@@ -1,8 +1,9 @@
-"""``CalibratedBooster.predict_fast``: LightGBM's single-row path gives ``Booster.predict``'s numbers,
-its cached C handle is never pickled, and without it the public path takes over."""
+"""``CalibratedBooster.predict_fast``: the public ``Booster.predict`` path gives ``predict_proba``'s
+numbers for every input size and layout, uses no private LightGBM API, and old pickles still load."""
 
 from __future__ import annotations
 
+import inspect
 import pickle
 
 import joblib
@@ -11,7 +12,7 @@ import pytest
 from lightgbm import LGBMClassifier
 
 from training import calibration
-from training.calibration import SINGLE_ROW_MAX, CalibratedBooster
+from training.calibration import CalibratedBooster
 
 N_FEATURES = 40
 
@@ -37,54 +38,46 @@ def _public(model: CalibratedBooster, X: np.ndarray) -> np.ndarray:
     return np.asarray(model.estimator.booster_.predict(X, raw_score=True), dtype=np.float64)
 
 
-def test_single_row_margins_equal_booster_predict(booster_model: CalibratedBooster) -> None:
-    rows = calibration._single_row_predictor(booster_model, booster_model.estimator.booster_)
-    assert rows is not None, "the single-row C API is available in the pinned LightGBM"
-    for seed in range(20):
-        for n in (1, 2, 7, SINGLE_ROW_MAX):
-            X = _rows(seed, n)
-            for layout in (X, np.asfortranarray(X), X.T.copy().T):
-                assert rows.accepts(layout)
-                assert np.array_equal(rows.predict(layout), _public(booster_model, layout))
-
-
 def test_predict_fast_equals_predict_proba_for_every_size(booster_model: CalibratedBooster) -> None:
     X = _rows(99, 3000)
     slow = booster_model.predict_proba(X)[:, 1]
-    for part in (slice(0, 1), slice(5, 9), slice(0, SINGLE_ROW_MAX), slice(0, SINGLE_ROW_MAX + 1), slice(None)):
+    for part in (slice(0, 1), slice(5, 9), slice(0, 32), slice(0, 33), slice(None)):
         assert np.array_equal(booster_model.predict_fast(X[part]), slow[part])
-    assert isinstance(booster_model.__dict__.get("_row_predictor"), calibration._SingleRowPredictor)
+    for layout in (X[:7], np.asfortranarray(X[:7])):
+        assert np.array_equal(booster_model.predict_fast(layout), booster_model.calibrate(_public(booster_model, layout)))
 
 
-def test_cached_predictor_is_never_pickled_and_old_pickles_work(
+def test_no_private_lightgbm_api_is_used() -> None:
+    """Issue 18 item 2: nothing reaches into ``lightgbm.basic`` or ctypes (a LightGBM upgrade would
+    break it silently); this fails on the old code, which called ``_LIB`` through ctypes."""
+    source = inspect.getsource(calibration)
+    for private in ("ctypes", "_LIB", "_handle", "lightgbm import basic", "_safe_call"):
+        assert private not in source
+
+
+def test_pickles_round_trip_and_carry_no_c_handle(
     booster_model: CalibratedBooster, tmp_path: pytest.TempPathFactory
 ) -> None:
     X = _rows(7, 3)
-    expected = booster_model.predict_fast(X)  # builds the cache
-    assert "_row_predictor" in booster_model.__dict__
+    expected = booster_model.predict_fast(X)
     data = pickle.dumps(booster_model)
     assert b"_SingleRowPredictor" not in data
-    restored = pickle.loads(data)
-    assert "_row_predictor" not in restored.__dict__  # what a model saved before the cache looks like
-    assert np.array_equal(restored.predict_fast(X), expected)
+    assert np.array_equal(pickle.loads(data).predict_fast(X), expected)
     path = tmp_path / "model.joblib"  # type: ignore[operator]
     joblib.dump(booster_model, path)
     assert np.array_equal(joblib.load(path).predict_fast(X), expected)
 
 
-def test_without_the_single_row_api_the_public_path_answers(
-    booster_model: CalibratedBooster, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    X = _rows(11, 4)
+def test_a_pickle_naming_the_old_cache_slot_still_loads(booster_model: CalibratedBooster) -> None:
+    """A state dict carrying the former ctypes cache key (``_row_predictor``) loads without it."""
+    X = _rows(3, 5)
     expected = booster_model.predict_fast(X)
-    model = pickle.loads(pickle.dumps(booster_model))
-
-    def unavailable(booster: object) -> None:
-        raise AttributeError("no such C API")
-
-    monkeypatch.setattr(calibration, "_SingleRowPredictor", unavailable)
-    assert np.array_equal(model.predict_fast(X), expected)
-    assert model.__dict__["_row_predictor"] is False
+    state = dict(booster_model.__getstate__())
+    state["_row_predictor"] = False
+    restored = CalibratedBooster.__new__(CalibratedBooster)
+    restored.__setstate__(state)
+    assert "_row_predictor" not in restored.__dict__
+    assert np.array_equal(restored.predict_fast(X), expected)
 
 
 def test_float64_rows_take_the_public_path(booster_model: CalibratedBooster) -> None:

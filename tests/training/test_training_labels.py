@@ -109,7 +109,7 @@ def test_reversal_paid_last_drops_the_claim() -> None:
 def test_latest_adjudication_by_paid_date_not_file_order() -> None:
     rows = pd.DataFrame(
         [
-            _row("A", "paid", payer_claim_id="X2", paid_date="2026-04-01"),
+            _row("A", "paid", payer_claim_id="X1", paid_date="2026-04-01"),
             _row("A", "denied", payer_claim_id="X1", paid_date="2026-02-01"),
         ]
     )
@@ -120,7 +120,7 @@ def test_undated_events_fall_back_to_file_order() -> None:
     rows = pd.DataFrame(
         [
             _row("A", "paid", payer_claim_id="X1", paid_date=None),
-            _row("A", "denied", payer_claim_id="X2", paid_date=None),
+            _row("A", "denied", payer_claim_id="X1", paid_date=None),
         ]
     )
     assert label_claims(rows).table.loc["A", "status"] == "denied"
