@@ -384,7 +384,7 @@ def bench_in_process(models: Path, claims_file: Path) -> dict[str, float]:
             claim = parse_claim(single)
             frame = from_claims([claim])
             X, fired = model.featurize(frame)
-            rows = np.concatenate([X, scorer._fix_variants(np.asarray(X), fired)[2]])
+            rows = np.concatenate([X, scorer._fix_variants(np.asarray(X), fired).variants])
             arrays = scorer.score_arrays(frame, None, with_fixes=True)
             return {
                 "healthz_us": await per_call("/healthz", b"", count),
@@ -419,7 +419,7 @@ def make_worklist_input(claims_file: Path, n: int, work: Path) -> Path:
 
 def bench_worklist(models: Path, claims_file: Path, work: Path) -> dict[str, Any]:
     """In process, after the model is loaded: read, then featurize + score + rank, then write."""
-    from claims.sources import load_claims
+    from inputs.sources import load_claims
     from serving.config import Settings
     from serving.model_store import ModelStore
     from serving.scorer import load_rule_context

@@ -14,19 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import logging
-import typing
-from collections.abc import AsyncIterator, Callable, Coroutine
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from importlib.metadata import PackageNotFoundError, version
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from fastapi.routing import APIRoute
-from starlette.routing import request_response
 
-from claimrisk import __version__
 from serving.batching import ScoreBatcher
 from serving.config import Settings
 from serving.errors import ServingError, validation_details
@@ -35,9 +30,11 @@ from serving.logs import AccessLogMiddleware
 from serving.metrics import ServingMetrics
 from serving.model_store import ModelStore, freeze_heap
 from serving.openapi import install_openapi
+from serving.rescore_job import rescore_in_background
 from serving.responses import json_response
-from serving.routes import check, health, model, score
+from serving.routes import admin, check, health, model, queue, score
 from serving.scorer import load_rule_context
+from serving.web import install_web
 from serving.workers import NOTICE_POLL_SECONDS, ReloadNotice, reload_notice_from_env
 
 logger = logging.getLogger("claimrisk.app")
@@ -46,6 +43,15 @@ DESCRIPTION = (
     "Denial risk for drug claims before they are sent: the rules a claim breaks, the calibrated "
     "probability that the payer denies it, and how much fixing each problem would lower that risk."
 )
+
+
+def package_version() -> str:
+    """The installed distribution's version (pyproject.toml), read without importing the CLI
+    package: serving sits below ``claimrisk`` in the layer order."""
+    try:
+        return version("claimrisk")
+    except PackageNotFoundError:  # a source tree run without ``pip install -e .``
+        return "0+unknown"
 
 
 async def _load_when(
@@ -65,99 +71,6 @@ async def _load_when(
             logger.error("model watch failed", extra={"event": event, "reason": type(exc).__name__})
 
 
-class RequestOnlyRoute(APIRoute):
-    """A route whose ``async`` endpoint takes nothing but (optionally) the ``Request`` and returns a
-    ``Response`` itself: it is called directly, without FastAPI's per-request handler (dependency
-    solving, response-model serialisation, telemetry hooks), which for such an endpoint does
-    nothing but costs tens of µs. Request parsing, errors and headers are the endpoint's own, so
-    the answers are the same; the OpenAPI document is built from the route as before."""
-
-    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        super().__init__(path, endpoint, **kwargs)
-        if self.max_body_size is None:  # else FastAPI's app, which enforces that limit, stays
-            # Starlette's request-response app: FastAPI's adds two exit stacks per request for
-            # dependencies with ``yield``, of which such an endpoint has none.
-            self.app = request_response(self.get_route_handler())
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        endpoint = self.endpoint
-        name = self.dependant.request_param_name
-
-        async def handler(request: Request) -> Response:
-            response = await (endpoint(**{name: request}) if name else endpoint())
-            if not isinstance(response, Response):  # the qualification below makes this unreachable
-                raise TypeError(f"{endpoint.__name__} must return a Response")
-            return response
-
-        return handler
-
-
-def _takes_only_the_request(route: APIRoute) -> bool:
-    """True when ``RequestOnlyRoute`` serves ``route`` exactly as FastAPI's own handler would."""
-    dependant = route.dependant
-    if not inspect.iscoroutinefunction(route.endpoint):
-        return False
-    if (
-        dependant.path_params or dependant.query_params or dependant.header_params
-        or dependant.cookie_params or dependant.body_params or dependant.dependencies
-    ):
-        return False
-    if (
-        dependant.websocket_param_name or dependant.http_connection_param_name
-        or dependant.response_param_name or dependant.background_tasks_param_name
-        or dependant.security_scopes_param_name
-    ):
-        return False
-    returns = typing.get_type_hints(route.endpoint).get("return")
-    return isinstance(returns, type) and issubclass(returns, Response)
-
-
-def add_routes(app: FastAPI, router: APIRouter, *, direct: bool = True) -> None:
-    """``app.include_router(router)``, with the router's routes registered on the app's own router.
-
-    FastAPI keeps an included router as a nested branch that it walks, with scope bookkeeping, on
-    every request (tens of µs for the third of four routers); the same routes in a flat list, in
-    the same order and with the same settings (so the OpenAPI document is unchanged), are matched
-    directly. Each route is re-created the way ``include_router`` once copied them; with
-    ``direct``, those whose endpoint takes only the request become ``RequestOnlyRoute``.
-    """
-    for route in router.routes:
-        if not isinstance(route, APIRoute):
-            raise TypeError(f"only API routes can be added this way, got {type(route).__name__}")
-        route_class: Any = RequestOnlyRoute if direct and _takes_only_the_request(route) else None
-        app.router.add_api_route(
-            route.path,
-            route.endpoint,
-            response_model=route.response_model,
-            status_code=route.status_code,
-            tags=route.tags,
-            dependencies=route.dependencies,
-            summary=route.summary,
-            description=route.description,
-            response_description=route.response_description,
-            responses=route.responses,
-            deprecated=route.deprecated,
-            methods=route.methods,
-            operation_id=route.operation_id,
-            response_model_include=route.response_model_include,
-            response_model_exclude=route.response_model_exclude,
-            response_model_by_alias=route.response_model_by_alias,
-            response_model_exclude_unset=route.response_model_exclude_unset,
-            response_model_exclude_defaults=route.response_model_exclude_defaults,
-            response_model_exclude_none=route.response_model_exclude_none,
-            include_in_schema=route.include_in_schema,
-            response_class=route.response_class,
-            name=route.name,
-            callbacks=route.callbacks,
-            openapi_extra=route.openapi_extra,
-            generate_unique_id_function=route.generate_unique_id_function,
-            strict_content_type=route.strict_content_type,
-            max_body_size=route.max_body_size,
-            form_limits=route.form_limits,
-            route_class_override=route_class,
-        )
-
-
 def create_worker_app() -> FastAPI:
     """The app of one uvicorn worker process (``claimrisk serve --workers N``): a fresh process
     reads its settings and sets up logging itself, and joins the server's reload notice."""
@@ -175,6 +88,7 @@ def create_app(settings: Settings | None = None, *, reload_notice: ReloadNotice 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = ModelStore(settings, load_rule_context())
+        store.on_new_model = rescore_in_background  # the worklist follows promotions (serving.rescore_job)
         app.state.store = store
         await asyncio.to_thread(store.try_load)
         metrics.set_model(store.scorer.model_version)
@@ -199,7 +113,7 @@ def create_app(settings: Settings | None = None, *, reload_notice: ReloadNotice 
 
     app = FastAPI(
         title="claimrisk",
-        version=__version__,
+        version=package_version(),
         description=DESCRIPTION,
         lifespan=lifespan,
         # FastAPI's native OpenTelemetry checks the global providers on every request; the app has
@@ -227,15 +141,19 @@ def create_app(settings: Settings | None = None, *, reload_notice: ReloadNotice 
         return json_response({"error": "internal_error", "message": "internal error"}, status_code=500)
 
     for router in (health.router, check.router, score.router, model.router):
-        # With FastAPI's OpenTelemetry on, every route keeps FastAPI's handler (it records the spans).
-        add_routes(app, router, direct=not settings.otel)
-    # Routes are tried in order on every request: the API's before FastAPI's documentation pages
-    # (all paths are distinct, so only the cost changes; the OpenAPI document lists API routes only).
-    app.router.routes.sort(key=lambda route: not isinstance(route, APIRoute))
+        app.include_router(router)
+    app.include_router(queue.router)  # /v1/queue: signed-in users and personal tokens only
+    if settings.admin_keys:  # without admin keys the admin routes do not exist (404), never open
+        app.include_router(admin.router)
+    install_web(app)  # the worklist application under /app/ (serving.web)
     install_openapi(app, settings.max_batch)
 
     app.add_middleware(
-        RequestGuard, key_digests=settings.api_key_digests(), max_body_bytes=settings.max_body_bytes
+        RequestGuard,
+        key_digests=settings.api_key_digests(),
+        admin_key_digests=settings.admin_key_digests(),
+        max_body_bytes=settings.max_body_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
     )
     app.add_middleware(AccessLogMiddleware, metrics=metrics, enabled=settings.access_log)
     return app

@@ -28,8 +28,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from claims.columnar import from_claims
 from claims.model import Claim
 
@@ -61,12 +59,12 @@ class ScoreBatcher:
     """
 
     def __init__(
-        self, max_batch: int = MAX_BATCH, observe: Callable[[np.ndarray, np.ndarray], None] | None = None,
+        self, max_batch: int = MAX_BATCH, observe: Callable[[Any, Any], None] | None = None,
         flush_turns: int = FLUSH_TURNS,
     ) -> None:
         self.max_batch = max_batch
         self.flush_turns = max(1, flush_turns)
-        self.observe = observe  # called with (risks, review flags) of every scored group: the metrics
+        self.observe = observe  # called with (scorer, ScoreArrays) of every scored group: the metrics
         self._waiting: list[_Waiting] = []
         self._flush_scheduled = False
         self.batches = 0  # scoring calls made, and claims they scored: for tests and the benchmark
@@ -101,7 +99,7 @@ class ScoreBatcher:
         try:
             results, arrays = score_claims(group[0].scorer, [item.claim for item in group], group[0].threshold)
             if self.observe is not None:
-                self.observe(arrays.risk, arrays.review)
+                self.observe(group[0].scorer, arrays)
         except Exception as exc:  # noqa: BLE001 - retried claim by claim so each request gets its own outcome
             if len(group) == 1:
                 _settle(group[0].future, exc)
@@ -117,7 +115,7 @@ class ScoreBatcher:
 
 def score_claims(scorer: Any, claims: list[Claim], threshold: float | None) -> tuple[list[ScoredClaim], Any]:
     """Score validated claims as one frame: (answers in the order given, the ScoreArrays behind them)."""
-    arrays = scorer.score_arrays(from_claims(claims), threshold, with_fixes=True)
+    arrays = scorer.score_arrays(from_claims(claims), threshold, with_fixes=True, with_all_fixed=True)
     answers = scorer.answers(arrays)
     risks = arrays.risk.tolist()
     reviews = arrays.review.tolist()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import sys
 import time
 from pathlib import Path
@@ -15,20 +16,27 @@ from claims.errors import InputError
 if TYPE_CHECKING:
     from serving.config import Settings
     from serving.model_store import ModelStore
+    from serving.scorer import Scorer
 
 
 def _model_store(settings: Settings | None = None) -> ModelStore:
     from serving.config import Settings
-    from serving.errors import ServingError
+    from serving.errors import ModelUnavailable, ServingError
     from serving.model_store import ModelStore
     from serving.scorer import load_rule_context
 
     store = ModelStore(settings or Settings(), load_rule_context())
     try:
         store.load()
-    except ServingError as exc:
-        raise InputError(exc.message) from None
+    except ServingError as exc:  # the operator at the terminal gets the detail (paths), not only the code
+        raise InputError(exc.detail if isinstance(exc, ModelUnavailable) else exc.message) from None
     return store
+
+
+def champion_scorer() -> Scorer:
+    """The promoted model's scorer, loaded as ``claimrisk score`` loads it (``InputError`` with the
+    reason when there is none): the worklist commands score with exactly this one."""
+    return _model_store().require_model()
 
 
 def score(*, input_path: Path, output_path: Path, threshold: float | None, fixes: bool = False) -> int:
@@ -71,20 +79,23 @@ def serve(*, host: str, port: int, workers: int | None = None) -> int:
     own ``SO_REUSEPORT`` socket (``serving.supervisor``), each loading and verifying the model itself.
     They share one private folder for the reload notice and the Prometheus multi-process files,
     removed at exit. One worker runs the app in this process.
+
+    Exit codes are CONTRACT §5's: 0 after a clean shutdown, 2 when the server could not run. Every
+    reason it cannot (a bad setting, a busy port, a models folder that is a file, a worker that
+    fails at start-up) raises ``InputError`` with a one-line reason before or instead of serving;
+    the socket is bound here, before anything is logged, so a busy port is that one line.
     """
     # Before the model (and its OpenMP runtime) is imported: one thread per process serves
     # sub-millisecond predictions best and does not oversubscribe the cores.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     import uvicorn
 
-    from serving.config import Settings
     from serving.logs import configure_logging
 
-    settings = Settings()  # a bad setting stops here, before any worker starts
+    settings = _serve_settings()  # a bad setting stops here, before any worker starts
     count = settings.workers if workers is None else workers
     if count < 1:
         raise InputError(f"--workers must be at least 1, got {count}")
-    configure_logging(settings.log_level)
     options: dict[str, Any] = {
         "host": host,
         "port": port,
@@ -94,6 +105,8 @@ def serve(*, host: str, port: int, workers: int | None = None) -> int:
         "timeout_graceful_shutdown": 30,
         "timeout_keep_alive": 5,
     }
+    sockets = _listen(host, port, count)
+    configure_logging(settings.log_level)
     # uvicorn drains requests in flight on SIGTERM/SIGINT, then re-raises the signal; with these
     # handlers in place that re-raise is a no-op, so a clean shutdown exits 0 instead of -15.
     # (With workers, serving.supervisor takes the signals, stops every worker, then returns.)
@@ -102,25 +115,64 @@ def serve(*, host: str, port: int, workers: int | None = None) -> int:
     if count == 1:
         from serving.app import create_app
 
-        uvicorn.run(create_app(settings), **options)
+        server = uvicorn.Server(uvicorn.Config(create_app(settings), **options))
+        server.run(sockets=sockets)
+        if not server.started:  # the app's start-up failed; uvicorn has logged why
+            raise InputError("the server could not start (see the log above)")
         return 0
-    return _serve_workers(count, options)
+    return _serve_workers(count, options, sockets)
 
 
-def _serve_workers(count: int, options: dict[str, Any]) -> int:
+def _serve_settings() -> Settings:
+    """The settings, or one line naming the invalid ``CLAIMRISK_*`` variables (never their values:
+    some are keys); a models folder that exists but is not a folder is refused too."""
+    from pydantic import ValidationError
+
+    from serving.config import Settings
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        fields = "; ".join(
+            f"CLAIMRISK_{'_'.join(str(p) for p in e['loc'][:1]).upper()}: {e['msg']}"
+            for e in exc.errors(include_url=False, include_input=False)
+        )
+        raise InputError(f"invalid setting: {fields}") from None
+    if settings.model_source == "export" and settings.models_dir.exists() and not settings.models_dir.is_dir():
+        raise InputError(f"CLAIMRISK_MODELS_DIR {settings.models_dir} is not a folder")
+    return settings
+
+
+def _listen(host: str, port: int, count: int) -> list[socket.socket]:
+    """The bound sockets: one plain socket for one worker (a port another process holds fails,
+    whatever options it used), else ``count`` ``SO_REUSEPORT`` sockets (serving.supervisor)."""
+    from serving.supervisor import reuse_port_sockets
+
+    try:
+        if count > 1:
+            return reuse_port_sockets(host, port, count)
+        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host, port))
+        except OSError:
+            sock.close()
+            raise
+        return [sock]
+    except OSError as exc:
+        raise InputError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+def _serve_workers(count: int, options: dict[str, Any], sockets: list[socket.socket]) -> int:
     import shutil
     import tempfile
 
     import uvicorn
 
     from serving.metrics import MULTIPROCESS_DIR_ENV
-    from serving.supervisor import WorkerPool, reuse_port_sockets
+    from serving.supervisor import WorkerPool
     from serving.workers import RELOAD_NOTICE_ENV
 
-    try:
-        sockets = reuse_port_sockets(options["host"], options["port"], count)
-    except OSError as exc:
-        raise InputError(f"cannot listen on {options['host']}:{options['port']}: {exc.strerror}") from None
     shared = Path(tempfile.mkdtemp(prefix="claimrisk-serve-"))  # 0700: only this user's workers
     metrics_dir = shared / "metrics"
     metrics_dir.mkdir()
@@ -131,6 +183,8 @@ def _serve_workers(count: int, options: dict[str, Any]) -> int:
     logging.getLogger("claimrisk.serve").info(f"{count} workers listening on http://{host}:{port}")
     try:
         config = uvicorn.Config("serving.app:create_worker_app", factory=True, **options)
-        return WorkerPool(config, sockets).run()
+        if WorkerPool(config, sockets).run() != 0:
+            raise InputError("a worker could not start (see the log above); the server stopped")
+        return 0
     finally:
         shutil.rmtree(shared, ignore_errors=True)

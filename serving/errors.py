@@ -22,8 +22,19 @@ class ServingError(Exception):
 
 
 class ModelUnavailable(ServingError):
+    """No model to score with. The answer names a fixed ``reason`` code (``loading``, ``no_model``,
+    ``model_invalid``); ``detail`` (paths, exception text) is for the log and the CLI, never an answer."""
+
     status_code = 503
     code = "model_unavailable"
+
+    def __init__(self, message: str, *, reason: str = "no_model", detail: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.detail = detail if detail is not None else message
+
+    def body(self) -> dict[str, Any]:
+        return {"error": self.code, "message": self.message, "reason": self.reason}
 
 
 class ModelIntegrityError(ServingError):

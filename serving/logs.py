@@ -37,6 +37,10 @@ SAFE_FIELDS = (
     "n_claims",
     "n_errors",
     "reason",
+    # model loading only (never a claim): the operator's explanation of a failed load, with paths
+    "detail",
+    "signed",
+    "still_serving",
 )
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 

@@ -30,9 +30,10 @@ CHUNK_CLAIMS = 100_000
 WORKERS_ENV = "CLAIMRISK_SCORE_WORKERS"
 PART_BYTES = 32 << 20  # parts of about this size, and at least two per worker to keep all busy
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
-COLUMNS = ("claim_id", "risk", "expected_loss", "decision", "rules")
+# CONTRACT §4 and §7: the reason columns are always there (null for a model without reason heads)
+COLUMNS = ("claim_id", "risk", "expected_loss", "decision", "rules", "top_reason", "top_reason_probability")
 # ``claimrisk score --fixes``: what to fix first and the dollars the fixes can win back, after COLUMNS
-FIX_COLUMNS = ("total_charge", "best_fix", "risk_if_best_fixed", "risk_if_all_fixed", "recoverable")
+FIX_COLUMNS = ("total_charge", "best_fix", "best_fix_line", "risk_if_best_fixed", "risk_if_all_fixed", "recoverable")
 
 
 def output_format(path: Path) -> str:
@@ -67,31 +68,55 @@ def score_chunk(scorer: Scorer, frame: ClaimFrame, threshold: float | None, fixe
         # chosen by Arrow from the flags: a NumPy string array costs 30x more to convert
         "decision": pc.if_else(pa.array(arrays.review, type=pa.bool_()), DECISION_REVIEW, DECISION_PASS),
         "rules": rule_lists(arrays.fired, frame.n_claims),
+        **reason_columns(arrays.reasons, frame.n_claims),
     }
     if fixes:
         columns.update(fix_columns(arrays, claim_charges(frame)))
     return pa.table(columns)
 
 
+def reason_columns(reasons: np.ndarray | None, n_claims: int) -> dict[str, pa.Array]:
+    """Per claim the most likely denial reason family and its probability (the API's first
+    ``reasons`` entry, CONTRACT §7), one argmax over the claims; nulls without reason heads."""
+    if reasons is None or reasons.shape[0] != n_claims or n_claims == 0:
+        return {
+            "top_reason": pa.nulls(n_claims, type=pa.string()),
+            "top_reason_probability": pa.nulls(n_claims, type=pa.float64()),
+        }
+    from features.denial_reasons import FAMILIES
+
+    top = np.argmax(reasons, axis=1)  # ties: the first family in contract order, as the API's stable sort
+    names = pa.array(FAMILIES, type=pa.string()).take(pa.array(top))
+    return {
+        "top_reason": names,
+        "top_reason_probability": pa.array(reasons[np.arange(n_claims), top], type=pa.float64()),
+    }
+
+
 def fix_columns(arrays: ScoreArrays, charges: np.ndarray) -> dict[str, pa.Array]:
-    """Per claim: the one fix that lowers the risk most (null when none lowers it), the risk after it,
-    the risk with every flagged problem fixed, and ``recoverable`` = (risk - that) x total charge, the
-    part of the expected loss the flags explain; a biller works the highest ``recoverable`` first."""
+    """Per claim: the one problem whose fix lowers the risk most (null when none lowers it), its line
+    (null at claim level), the risk after it, the risk with every reported problem fixed, and
+    ``recoverable`` = (risk - that) x total charge, the part of the expected loss the flags
+    explain; a biller works the highest ``recoverable`` first. The figures are the API's
+    ``risk_if_fixed`` and ``risk_if_all_fixed`` for the same claim."""
     n = arrays.risk.shape[0]
     best_fix = np.full(n, None, dtype=object)
+    best_line = np.full(n, -1, dtype=np.int64)
     best_risk = np.full(n, np.nan)
     if arrays.fix_claim.shape[0]:
-        # each claim's pairs ordered by the risk its fix leaves; the first is the best fix
+        # each claim's problems ordered by the risk their fix leaves (ties: engine order); the first is the best
         order = np.lexsort((arrays.fix_risk, arrays.fix_claim))
         claims, first = np.unique(arrays.fix_claim[order], return_index=True)
         pick = order[first]
         lowers = arrays.fix_risk[pick] < arrays.risk[claims]
         best_fix[claims[lowers]] = arrays.fix_rule[pick[lowers]]
+        best_line[claims[lowers]] = arrays.fix_line[pick[lowers]]
         best_risk[claims[lowers]] = arrays.fix_risk[pick[lowers]]
     all_fixed = arrays.all_fixed_risk
     return {
         "total_charge": pa.array(charges, type=pa.float64()),
         "best_fix": pa.array(best_fix, type=pa.string()),
+        "best_fix_line": pa.array(best_line, type=pa.int64(), mask=best_line < 0),
         "risk_if_best_fixed": pa.array(best_risk, type=pa.float64(), from_pandas=True),
         "risk_if_all_fixed": pa.array(all_fixed, type=pa.float64()),
         "recoverable": pa.array((arrays.risk - all_fixed) * charges, type=pa.float64()),
@@ -131,7 +156,7 @@ def score_file(
 ) -> tuple[pa.Table, list[RecordError]]:
     """The ranked worklist of a JSONL/837 file or folder, and the records that could not be read;
     a single large JSONL file is read and scored in parts by forked workers (module docstring)."""
-    from claims.sources import FileFormat, input_files, load_claims, sniff_format
+    from inputs.sources import FileFormat, input_files, load_claims, sniff_format
 
     files = input_files(path)
     workers = parallel.worker_count(WORKERS_ENV)

@@ -19,6 +19,10 @@ from claims.columnar import ClaimFrame
 class RiskModel:
     """Calibrated denial risk for contract claims."""
 
+    # The denial-reason heads (``training.reasons.ReasonHeads``), or None. A class-level default, so
+    # a model pickled before the heads existed loads with none and simply answers no reasons.
+    reason_heads: Any = None
+
     def __init__(self, pipeline: Pipeline, threshold: float, metadata: dict[str, Any]) -> None:
         self.pipeline = pipeline
         self.threshold = float(threshold)
@@ -50,6 +54,14 @@ class RiskModel:
     def predict_risk(self, frame: ClaimFrame) -> np.ndarray:
         X = np.asarray(self.featurizer.transform(frame), dtype=np.float32)
         return self.predict_from_features(X)
+
+    def reason_probabilities(self, X: np.ndarray, risk: np.ndarray) -> np.ndarray | None:
+        """(rows, families) P(denied for each reason family) = risk x P(family | denied), each at
+        most the risk (``training.reasons``); None when the model has no reason heads."""
+        heads = self.reason_heads
+        if heads is None:
+            return None
+        return heads.probabilities(np.asarray(X, dtype=np.float32), risk)
 
     def decide(self, risk: np.ndarray, threshold: float | None = None) -> np.ndarray:
         """ "review" at or above the operating point (or the override), else "pass"."""

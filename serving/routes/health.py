@@ -23,13 +23,15 @@ async def healthz() -> Response:
     "/readyz",
     response_model=Readiness,
     summary="a model is loaded and scoring works",
-    responses={503: {"model": Readiness, "description": "no model is loaded (the reason says why)"}},
+    responses={503: {"model": Readiness, "description": "no model is served: reason no_model, loading or model_invalid"}},
 )
 async def readyz(store: StoreDep) -> Response:
+    """Ready, or not ready with a fixed reason code (CONTRACT §4): this route is unauthenticated,
+    so the paths and exception text behind a failed load are in the log, never here."""
     scorer = store.scorer
     if scorer.has_model:
         return json_response({"status": "ready", "model_version": scorer.model_version})
-    return json_response({"status": "not_ready", "reason": store.last_error or "no model is loaded"}, 503)
+    return json_response({"status": "not_ready", "reason": store.reason}, 503)
 
 
 @router.get(

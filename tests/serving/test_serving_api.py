@@ -21,11 +21,13 @@ def test_healthz_answers_ok_without_a_model(no_model_client: TestClient) -> None
     assert response.headers["x-request-id"]
 
 
-def test_readyz_and_scoring_routes_answer_503_without_a_model(no_model_client: TestClient, claim: dict) -> None:
+def test_readyz_and_scoring_routes_answer_503_without_a_model(
+    no_model_client: TestClient, claim: dict, empty_models_dir: Any
+) -> None:
     ready = no_model_client.get("/readyz")
     assert ready.status_code == 503
-    assert ready.json()["status"] == "not_ready"
-    assert "claimrisk train --promote" in ready.json()["reason"]
+    # a fixed reason code, and nothing else: the unauthenticated probe names no path (CONTRACT §4)
+    assert ready.json() == {"status": "not_ready", "reason": "no_model"}
     for method, path, body in [
         ("POST", "/v1/score", claim),
         ("POST", "/v1/score/batch", {"claims": [claim]}),
@@ -34,6 +36,8 @@ def test_readyz_and_scoring_routes_answer_503_without_a_model(no_model_client: T
         response = no_model_client.request(method, path, json=body)
         assert response.status_code == 503, path
         assert response.json()["error"] == "model_unavailable"
+        assert response.json()["reason"] == "no_model"
+        assert str(empty_models_dir) not in response.text and "claimrisk.json" not in response.text
 
 
 def test_check_needs_no_model(no_model_client: TestClient, claim: dict) -> None:
@@ -198,7 +202,8 @@ def test_score_answers_the_contract_fields(model_client: TestClient, claim: dict
     body = response.json()
     assert set(body) == {
         "claim_id", "risk", "decision", "threshold", "expected_loss", "model_version",
-        "rules_version", "reference_data_version", "rules",
+        "rules_version", "reference_data_version", "rules", "risk_if_all_fixed",  # CONTRACT §4, §8
+        "reasons",  # CONTRACT §7
     }
     assert 0.0 <= body["risk"] <= 1.0
     assert body["decision"] == ("review" if body["risk"] >= body["threshold"] else "pass")
@@ -251,6 +256,7 @@ def test_model_endpoint_reports_versions_and_metrics(model_client: TestClient) -
     assert body["metrics"], "holdout metrics are reported"
     assert body["rules_version"] and body["reference_data_version"]
     assert len(body["sha256"]) == 64
+    assert body["signed"] is False  # no CLAIMRISK_MODEL_SIGNING_KEY in these tests
     assert model_client.get("/readyz").json() == {"status": "ready", "model_version": body["model_version"]}
 
 

@@ -119,10 +119,10 @@ def test_a_failing_claim_fails_only_its_own_request(
     poisoned = claims[5].claim_id
     real = Scorer.score_arrays
 
-    def score_arrays(self: Scorer, frame: Any, threshold: float | None, *, with_fixes: bool) -> Any:
+    def score_arrays(self: Scorer, frame: Any, threshold: float | None, **options: bool) -> Any:
         if poisoned in frame.claim_ids.tolist():
             raise RuntimeError("scoring failed")
-        return real(self, frame, threshold, with_fixes=with_fixes)
+        return real(self, frame, threshold, **options)
 
     monkeypatch.setattr(Scorer, "score_arrays", score_arrays)
     batcher = ScoreBatcher()

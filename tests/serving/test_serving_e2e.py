@@ -22,6 +22,7 @@ import pytest
 pytestmark = pytest.mark.slow
 
 API_KEY = "e2e-key-0123456789"
+ADMIN_KEY = "e2e-admin-key-0123456789"
 PHI = {"ndc": "55555-4444-33", "dx": "Q87.40", "description": "ZORBLAXIMAB 250MG IV"}
 
 
@@ -87,7 +88,7 @@ def server_models(models_dir: Path, tmp_path: Path) -> Path:
 
 def _serve(models: Path, tmp_path: Path, workers: int) -> Iterator[LiveServer]:
     server = start_server(models, tmp_path / "server.log", workers, CLAIMRISK_API_KEYS=API_KEY,
-                          CLAIMRISK_RELOAD_POLL_SECONDS="0.3")
+                          CLAIMRISK_ADMIN_KEYS=ADMIN_KEY, CLAIMRISK_RELOAD_POLL_SECONDS="0.3")
     try:
         yield server
     finally:
@@ -107,6 +108,10 @@ def live_one(server_models: Path, tmp_path: Path) -> Iterator[LiveServer]:
 
 def _headers() -> dict[str, str]:
     return {"X-API-Key": API_KEY}
+
+
+def _admin() -> dict[str, str]:
+    return {"X-API-Key": ADMIN_KEY}
 
 
 def _versions_seen_by_new_connections(url: str, n: int) -> list[str]:
@@ -180,9 +185,10 @@ def test_reload_under_load_has_no_failed_request(live: LiveServer, claim: dict[s
         while time.monotonic() < deadline and set(_versions_seen_by_new_connections(live.url, 12)) != {"e2e-reloaded-2"}:
             time.sleep(0.2)
         time.sleep(0.5)
-        # the explicit reload endpoint too (needs the key)
+        # the explicit reload endpoint too (needs an admin key: a scoring key is refused)
         assert httpx.post(f"{live.url}/v1/admin/reload").status_code == 401
-        reload = httpx.post(f"{live.url}/v1/admin/reload", headers=_headers(), timeout=30).json()
+        assert httpx.post(f"{live.url}/v1/admin/reload", headers=_headers()).status_code == 403
+        reload = httpx.post(f"{live.url}/v1/admin/reload", headers=_admin(), timeout=30).json()
         assert reload == {"model_version": "e2e-reloaded-2", "previous_model_version": "e2e-reloaded-2", "changed": False}
         time.sleep(0.5)
     finally:
@@ -203,9 +209,11 @@ def test_tampered_export_is_refused_and_the_old_model_keeps_serving(live_one: Li
     metadata["sha256"] = "0" * 64
     metadata["model_version"] = "tampered"
     (live.models_dir / "claimrisk.json").write_text(json.dumps(metadata))
-    reload = httpx.post(f"{live.url}/v1/admin/reload", headers=_headers(), timeout=30)
+    reload = httpx.post(f"{live.url}/v1/admin/reload", headers=_admin(), timeout=30)
     assert reload.status_code == 503
-    assert reload.json()["error"] == "model_integrity"
+    assert reload.json()["reason"] == "model_invalid"
+    assert str(live.models_dir) not in reload.text  # the path is in the log only
+    assert httpx.get(f"{live.url}/readyz").status_code == 200  # the old model still serves
     score = httpx.post(f"{live.url}/v1/score", json=claim, headers=_headers())
     assert score.status_code == 200 and score.json()["model_version"] == before
 

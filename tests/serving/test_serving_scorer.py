@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 from claims.columnar import from_claims
 from claims.errors import InputError
 from claims.model import Claim
-from claims.sources import load_claims
 from features.rules.catalog import RULE_IDS
+from inputs.sources import load_claims
 from serving.config import Settings
 from serving.model_store import ModelStore
 from serving.scorer import Scorer, load_rule_context
@@ -71,15 +71,88 @@ def test_dominant_fix_lowers_risk_across_the_history(scorer: Scorer, history_fra
     assert lowered.mean() >= 0.8
 
 
-def test_risk_if_fixed_equals_rescoring_with_the_rule_columns_cleared(scorer: Scorer, history_frame: Any) -> None:
+def test_a_problem_alone_on_its_rule_is_fixed_by_clearing_the_rule_columns(scorer: Scorer, history_frame: Any) -> None:
+    """Where a rule reported one problem on a claim, fixing it clears that rule's flag and line count."""
     arrays = scorer.score_arrays(history_frame, None, with_fixes=True)
     X, _ = scorer.model.featurize(history_frame)
     columns = scorer.model.featurizer.rule_columns
-    for k in range(0, arrays.fix_claim.shape[0], max(1, arrays.fix_claim.shape[0] // 25)):
+    pairs = [(int(c), str(r)) for c, r in zip(arrays.fix_claim, arrays.fix_rule, strict=True)]
+    alone = [k for k, pair in enumerate(pairs) if pairs.count(pair) == 1]
+    assert len(alone) > 50
+    for k in alone[:: max(1, len(alone) // 25)]:
         row = X[arrays.fix_claim[k]].copy()
         row[columns[arrays.fix_rule[k]]] = 0
         direct = scorer.model.predict_from_features(row[None, :])[0]
         assert arrays.fix_risk[k] == pytest.approx(direct, abs=1e-12)
+
+
+def _ndc_missing_on_two_lines(claim: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(a claim whose two drug lines both lack their NDC, the same claim with line 1's NDC given)."""
+    second = copy.deepcopy(claim["lines"][0]) | {"line_number": 2, "line_control_number": "L2"}
+    claim["lines"].append(second)
+    claim["total_charge"] = 2500.0
+    claim["attachments"].append(dict(claim["attachments"][0], line_number=2))
+    fixed = copy.deepcopy(claim)
+    fixed["lines"][1]["drug"] = None
+    for line in claim["lines"]:
+        line["drug"] = None
+    return claim, fixed
+
+
+def test_each_line_problem_is_fixed_on_its_own_not_with_its_rule(scorer: Scorer, claim: dict[str, Any]) -> None:
+    """NDC_MISSING on lines 1 and 2: line 1's risk_if_fixed is the risk of the claim with line 1's
+    NDC really given (its rule features as the fixed claim has them, the rest of the claim as sent),
+    not the risk with both lines fixed."""
+    broken, fixed = _ndc_missing_on_two_lines(claim)
+    frames = [from_claims([Claim.model_validate(c)]) for c in (broken, fixed)]
+    answer = scorer.score(frames[0])[0]
+    problems = {(r["id"], r["line_number"]): r["risk_if_fixed"] for r in answer["rules"]}
+    assert ("NDC_MISSING", 1) in problems and ("NDC_MISSING", 2) in problems
+    fixed_problems = {(r["id"], r["line_number"]) for r in scorer.check(frames[1])[0]["rules"]}
+    assert fixed_problems == set(problems) - {("NDC_MISSING", 1)}, "the real fix removes that problem only"
+
+    model = scorer.model
+    (X_broken, _), (X_fixed, _) = (model.featurize(frame) for frame in frames)
+    names = model.featurizer.get_feature_names_out().tolist()
+    rule_cols = [k for k, name in enumerate(names) if name.startswith("rule:")]
+    assert X_fixed[0, names.index("rule:NDC_MISSING")] == 1 and X_fixed[0, names.index("rule:NDC_MISSING:lines")] == 1
+    one_fixed = np.asarray(X_broken, dtype=np.float32).copy()
+    one_fixed[0, rule_cols] = X_fixed[0, rule_cols]
+    expected = float(model.predict_from_features(one_fixed)[0])
+    both_fixed = np.asarray(X_broken, dtype=np.float32).copy()
+    both_fixed[0, model.featurizer.rule_columns["NDC_MISSING"]] = 0
+    both = float(model.predict_from_features(both_fixed)[0])
+    for line in (1, 2):  # either line's fix leaves the other line's problem
+        assert problems[("NDC_MISSING", line)] == pytest.approx(expected, abs=1e-12)
+        assert problems[("NDC_MISSING", line)] != pytest.approx(both, abs=1e-9)
+    assert answer["risk_if_all_fixed"] <= min(problems.values()) + 1e-12
+
+
+def test_api_and_worklist_agree_on_fixes(
+    scorer: Scorer, claim: dict[str, Any], models_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    make_client: Callable[..., TestClient],
+) -> None:
+    """/v1/score, /v1/score/batch and ``claimrisk score --fixes`` give one claim the same
+    risk_if_all_fixed, and the worklist's best fix is the API's lowest risk_if_fixed, with its line."""
+    from serving.commands import score
+
+    broken, _ = _ndc_missing_on_two_lines(claim)
+    broken["lines"][1]["description"] = None
+    broken["lines"][1]["note"] = None
+    source = tmp_path / "c.jsonl"
+    source.write_text(json.dumps(broken) + "\n")
+    monkeypatch.setenv("CLAIMRISK_MODELS_DIR", str(models_dir))
+    assert score(input_path=source, output_path=tmp_path / "w.parquet", threshold=None, fixes=True) == 0
+    row = pq.read_table(tmp_path / "w.parquet").to_pylist()[0]
+    with make_client(models_dir=models_dir) as client:
+        single = client.post("/v1/score", json=broken).json()
+        batch = client.post("/v1/score/batch", json={"claims": [broken]}).json()["results"][0]
+    assert single == batch
+    assert single["risk_if_all_fixed"] == row["risk_if_all_fixed"]
+    best = min(single["rules"], key=lambda rule: rule["risk_if_fixed"])
+    assert best["risk_if_fixed"] < single["risk"]
+    assert (row["best_fix"], row["best_fix_line"]) == (best["id"], best["line_number"])
+    assert row["risk_if_best_fixed"] == best["risk_if_fixed"]
 
 
 def test_every_fired_rule_gets_its_own_risk_if_fixed(scorer: Scorer, history_frame: Any) -> None:
@@ -138,7 +211,9 @@ def test_worklist_is_ranked_by_expected_loss_and_reports_bad_records(
     source.write_text("\n".join([*lines[:50], json.dumps(bad), *lines[50:]]) + "\n")
     assert _score_cli(source, tmp_path / "out.parquet", models_dir, monkeypatch) == 1
     table = pq.read_table(tmp_path / "out.parquet")
-    assert table.column_names == ["claim_id", "risk", "expected_loss", "decision", "rules"]
+    assert table.column_names == [
+        "claim_id", "risk", "expected_loss", "decision", "rules", "top_reason", "top_reason_probability"
+    ]  # CONTRACT §7 added the two reason columns
     assert table.num_rows == 100
     loss = table.column("expected_loss").to_numpy()
     assert np.all(np.diff(loss) <= 0)

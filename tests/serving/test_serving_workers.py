@@ -24,6 +24,8 @@ from serving.metrics import RISK_BUCKETS, ArrayHistogram
 from serving.supervisor import reuse_port_sockets
 from serving.workers import ReloadNotice
 
+ADMIN_KEY = "workers-admin-key-0123"
+
 
 def test_workers_default_to_the_usable_cores_and_are_validated(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CLAIMRISK_WORKERS", raising=False)
@@ -128,7 +130,7 @@ def test_two_workers_share_the_load_and_one_reload_call_reaches_both(
     log_path = tmp_path / "server.log"
     env = {**os.environ, "CLAIMRISK_MODELS_DIR": str(models), "OMP_NUM_THREADS": "1",
            # no export watch: only the reload call (and its notice) can bring the new model in
-           "CLAIMRISK_RELOAD_POLL_SECONDS": "0"}
+           "CLAIMRISK_RELOAD_POLL_SECONDS": "0", "CLAIMRISK_ADMIN_KEYS": ADMIN_KEY}
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "claimrisk", "serve", "--port", str(port), "--workers", "2"],
@@ -153,7 +155,7 @@ def test_two_workers_share_the_load_and_one_reload_call_reaches_both(
         model = joblib.load(models / "claimrisk.joblib")
         model.metadata["model_version"] = "workers-reloaded-2"
         export_model(model, models)
-        reload = httpx.post(f"{url}/v1/admin/reload", timeout=60).json()
+        reload = httpx.post(f"{url}/v1/admin/reload", headers={"X-API-Key": ADMIN_KEY}, timeout=60).json()
         assert reload["model_version"] == "workers-reloaded-2" and reload["previous_model_version"] == old
         deadline = time.monotonic() + 30
         versions: set[str] = set()
