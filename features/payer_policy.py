@@ -52,9 +52,13 @@ class PolicyFile(BaseModel):
     waste_modifier_required: StrictBool | None = None
     filing_limit_days: StrictInt | None = Field(default=None, ge=1, le=3650)
     banned_ndc_units: list[StrictStr] | None = None
+    mue: StrictBool | None = None  # apply the CMS Medically Unlikely Edits (UNITS_EXCEED_MUE)
 
 
 POLICY_KEYS: tuple[str, ...] = tuple(k for k in PolicyFile.model_fields if k != "name")
+# Keys added after users may have written their own default.yaml: a default without them still
+# loads and takes this value (the one the shipped default sets), so an upgrade does not break it.
+DEFAULT_FALLBACKS: dict[str, Any] = {"mue": True}  # the CMS edit applies unless a policy turns it off
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,7 @@ class Policy:
     waste_modifier_required: bool = False
     filing_limit_days: int = 365
     banned_ndc_units: tuple[str, ...] = ()
+    mue: bool = True
 
     @staticmethod
     def merged(base: Policy, override: PolicyFile) -> Policy:
@@ -158,6 +163,9 @@ class PolicySet:
             raise PolicyError(f"policy files: '{DEFAULT_FILE}.yaml' is required")
         files = {stem: _read_policy_file(path) for stem, path in paths.items()}
         default = files[DEFAULT_FILE]
+        fallbacks = {key: value for key, value in DEFAULT_FALLBACKS.items() if getattr(default, key) is None}
+        if fallbacks:  # filled in, so the digest is that of the same file with the key written out
+            default = files[DEFAULT_FILE] = default.model_copy(update=fallbacks)
         unset = [key for key in POLICY_KEYS if getattr(default, key) is None]
         if unset:
             raise PolicyError(f"policy file {paths[DEFAULT_FILE]}: key '{unset[0]}': the default must set every key")

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from synthetic import catalog as cat
 from synthetic.generate import ClaimBatch
+from synthetic.mue import adjudication_stream
 from synthetic.world import CAUSE_INDEX, CAUSES, World
 
 LINE_NOISE_SD = 0.7
@@ -54,6 +56,25 @@ def _expected_sigmoid(logit: np.ndarray, sd: float) -> np.ndarray:
     return np.asarray(_sigmoid(logit[:, None] + z[None, :]) @ _HERMITE_WEIGHTS / np.sqrt(np.pi))
 
 
+def _own_stream_hazards(
+    world: World, batch: ClaimBatch, hazard_l: np.ndarray, drawn: tuple[np.ndarray, ...]
+) -> tuple[np.ndarray, ...]:
+    """``drawn`` (claim, line, cause, probability, fired per hazard) with the hazards of the causes
+    added later (``catalog.OWN_STREAM_CAUSES``) appended, each drawn from its own stream so that
+    the draws of every other hazard stay the ones a seed always had."""
+    rng = adjudication_stream(world.seed, batch.start)
+    parts = [list(drawn)]
+    for name in sorted(cat.OWN_STREAM_CAUSES):
+        u = rng.random(batch.line_claim.size)  # one per line: a line's draw does not depend on the others
+        rows = np.flatnonzero(batch.line_defects[name])
+        p = hazard_l[rows, CAUSE_INDEX[name]]
+        fired = u[rows] < p
+        keep = p > 0
+        parts.append([batch.line_claim[rows][keep], rows[keep], np.full(int(keep.sum()), CAUSE_INDEX[name]),
+                      p[keep], fired[keep]])
+    return tuple(np.concatenate(columns) for columns in zip(*parts, strict=True))
+
+
 def adjudicate(world: World, batch: ClaimBatch, rng: np.random.Generator) -> Adjudication:
     pay = world.payers
     n, n_lines = batch.n, batch.line_claim.size
@@ -65,6 +86,8 @@ def adjudicate(world: World, batch: ClaimBatch, rng: np.random.Generator) -> Adj
     claims, lines, causes, probs = [], [], [], []
     all_lines = np.arange(n_lines)
     for name, mask in batch.line_defects.items():
+        if name in cat.OWN_STREAM_CAUSES:
+            continue  # drawn after the others, from a stream of its own
         rows = all_lines[mask]
         claims.append(batch.line_claim[rows])
         lines.append(rows)
@@ -105,6 +128,8 @@ def adjudicate(world: World, batch: ClaimBatch, rng: np.random.Generator) -> Adj
     keep = h_p > 0
     h_claim, h_line, h_cause, h_p = h_claim[keep], h_line[keep], h_cause[keep], h_p[keep]
     fired = rng.random(h_p.size) < h_p
+    drawn = _own_stream_hazards(world, batch, hazard_l, (h_claim, h_line, h_cause, h_p, fired))
+    h_claim, h_line, h_cause, h_p, fired = drawn
 
     log_survive = np.bincount(h_claim, weights=np.log1p(-h_p), minlength=n)
     p_deny = -np.expm1(log_survive)

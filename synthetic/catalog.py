@@ -201,6 +201,7 @@ CLAIM_LEVEL_CAUSES: frozenset[str] = frozenset(
 # Causes added after histories were in use: their provider habits and payer hazards are drawn from
 # streams of their own (synthetic/mue.py), so every other draw of a seed's history stays where it was.
 OWN_STREAM_CAUSES: frozenset[str] = frozenset({"UNITS_EXCEED_MUE"})
+OWN_STREAM_KEY = 5  # SeedSequence([seed, 5, ...]), after the world (0), batches (1) and remit status (2)
 
 # --- CMS Medically Unlikely Edits (synthetic/mue.py) ---------------------------------------------------
 # Careful providers dose within a code's MUE (the per-day sum for indicators 2 and 3). Per drug line

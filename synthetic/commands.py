@@ -7,12 +7,16 @@ from pathlib import Path
 
 from claims.errors import InputError
 from synthetic.history import CLAIMS_FILE, REMITS_FILE, write_history
+from synthetic.world import PolicyChange
 
 MAX_CLAIMS = 50_000_000
 
 
-def synth(*, n_claims: int, seed: int, out: Path, x12: bool) -> int:
-    """Generate the history; returns 0 (every record is generated, none can be rejected)."""
+def synth(*, n_claims: int, seed: int, out: Path, x12: bool, policy_change: PolicyChange | None = None) -> int:
+    """Generate the history; returns 0 (every record is generated, none can be rejected).
+
+    ``policy_change`` moves the payer policy change (tests put it late in a history to show that
+    the shipped model follows it); ``None`` keeps the catalog's."""
     if n_claims < 1 or n_claims > MAX_CLAIMS:
         raise InputError(f"--claims must be between 1 and {MAX_CLAIMS:,}, got {n_claims}")
     if seed < 0:
@@ -21,7 +25,7 @@ def synth(*, n_claims: int, seed: int, out: Path, x12: bool) -> int:
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out} exists and is not a folder")
     try:
-        summary = write_history(seed, n_claims, out)
+        summary = write_history(seed, n_claims, out, policy_change=policy_change)
         if x12:
             from synthetic.x12 import write_x12
 

@@ -7,7 +7,7 @@ after the problem it causes (CONTRACT §3 rule ids where one exists), which the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -507,10 +507,12 @@ def generate_batch(world: World, rng: np.random.Generator, start: int, n: int) -
     # eight uniforms per line: rows 0-2 for coding errors, 3-6 for units; row 7 is unused but drawn,
     # as it always was, so that the draws after it (and so every history) stay the same
     u = rng.random((8, head.line_claim.size))
-    day_l = head.service_day[head.line_claim]
-    drawn, plan = mue.plan_excess(world, start, head.line_claim, head.drug, head.provider_l, head.inst_l, day_l, drawn)
     code = _code_lines(world, rng, head, drawn, u)
-    limits = mue.lookup(world, head.inst_l, code.procedure, day_l, head.drug & ~code.is_noc)
+    limits = mue.lookup(world, head.inst_l, code.procedure, head.service_day[head.line_claim], head.drug & ~code.is_noc)
+    (product, procedure), limits, plan = mue.plan_excess(
+        world, start, head.line_claim, head.provider_l, (code.product, code.procedure), limits
+    )
+    code = replace(code, product=product, pidx=np.maximum(product, 0), procedure=procedure)
     price = _price_lines(world, rng, head, code, u, (limits, plan))
     block = _fill_drug_block(world, rng, head, code, price)
     text = _write_narrative(world, rng, head, code, block)

@@ -21,7 +21,7 @@ from synthetic.adjudicate import adjudicate
 from synthetic.generate import generate_batch
 from synthetic.remits import adjudications_per_claim, build_remits, remit_status
 from synthetic.serialize import claim_records, remit_records, truth_records
-from synthetic.world import World, build_world
+from synthetic.world import PolicyChange, World, build_world
 
 BATCH_SIZE = 25_000
 CLAIMS_FILE, REMITS_FILE, TRUTH_FILE = "claims.jsonl", "remits.jsonl", "truth.jsonl"
@@ -60,9 +60,9 @@ def batch_bytes(
 _WORKER_WORLD: World | None = None
 
 
-def _init_worker(seed: int) -> None:
+def _init_worker(seed: int, policy_change: PolicyChange | None) -> None:
     global _WORKER_WORLD
-    _WORKER_WORLD = build_world(seed, load_reference())
+    _WORKER_WORLD = build_world(seed, load_reference(), policy_change)
 
 
 def _worker_batch(args: tuple[int, int, int, int]) -> tuple[bytes, bytes, bytes, tuple[int, int, int, float]]:
@@ -81,14 +81,16 @@ def _plan(seed: int, n_claims: int) -> list[tuple[int, int, int, int]]:
     return plan
 
 
-def _chunks(seed: int, n_claims: int, workers: int) -> Iterator[tuple[bytes, bytes, bytes, tuple[int, int, int, float]]]:
+def _chunks(
+    seed: int, n_claims: int, workers: int, policy_change: PolicyChange | None = None
+) -> Iterator[tuple[bytes, bytes, bytes, tuple[int, int, int, float]]]:
     plan = _plan(seed, n_claims)
     if workers <= 1 or len(plan) <= 1:
-        world = build_world(seed, load_reference())
+        world = build_world(seed, load_reference(), policy_change)
         for args in plan:
             yield batch_bytes(world, *args)
         return
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(seed,)) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(seed, policy_change)) as pool:
         # map keeps order; at most a few batches are in flight, so memory stays bounded
         pending = []
         for args in plan:
@@ -103,8 +105,11 @@ def default_workers() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
-def write_history(seed: int, n_claims: int, out: Path, *, workers: int | None = None) -> Summary:
-    """Write claims.jsonl, remits.jsonl and truth.jsonl for ``n_claims`` claims into ``out``."""
+def write_history(
+    seed: int, n_claims: int, out: Path, *, workers: int | None = None, policy_change: PolicyChange | None = None
+) -> Summary:
+    """Write claims.jsonl, remits.jsonl and truth.jsonl for ``n_claims`` claims into ``out``
+    (``policy_change``: which payer changes its policy when; ``None`` is the catalog's change)."""
     out.mkdir(parents=True, exist_ok=True)
     summary = Summary()
     workers = default_workers() if workers is None else workers
@@ -113,7 +118,7 @@ def write_history(seed: int, n_claims: int, out: Path, *, workers: int | None = 
         open(out / REMITS_FILE, "wb") as remits_file,
         open(out / TRUTH_FILE, "wb") as truth_file,
     ):
-        for claims, rows, truth, (n_lines, n_rows, n_denied, sum_p) in _chunks(seed, n_claims, workers):
+        for claims, rows, truth, (n_lines, n_rows, n_denied, sum_p) in _chunks(seed, n_claims, workers, policy_change):
             claims_file.write(claims)
             remits_file.write(rows)
             truth_file.write(truth)

@@ -37,6 +37,7 @@ CAUSES: tuple[str, ...] = (
     "NDC_HCPCS_MISMATCH",
     "NDC_QUANTITY_INVALID",
     "NDC_UNIT_INVALID",
+    "UNITS_EXCEED_MUE",  # an automated edit: it names the denial before the units are reviewed
     "UNITS_MISMATCH",
     "NOC_UNITS_NOT_ONE",
     "NOC_CODE_SETTING",
@@ -86,6 +87,23 @@ class Providers:
     names_description: np.ndarray  # bool: writes the drug name on specific-code lines too
 
 
+@dataclass(frozen=True)
+class PolicyChange:
+    """One payer's policy change on a date of service: from that date the payer requires prior
+    authorisation (PA denials at ``prior_auth``), enforces invoices (``invoice``) and reviews medical
+    necessity harder (``base_logit_shift`` on its logit).
+
+    A parameter rather than a constant so that a test can put the change where it wants it (late
+    in a training history, say) and check that a model refitted on the latest claims follows it.
+    The default is the catalog's change, which every history has had so far."""
+
+    payer_id: str = cat.POLICY_CHANGE_PAYER
+    date: str = cat.POLICY_CHANGE_DATE
+    prior_auth: float = cat.POLICY_CHANGE_PRIOR_AUTH
+    invoice: float = cat.POLICY_CHANGE_INVOICE
+    base_logit_shift: float = cat.POLICY_CHANGE_BASE_LOGIT_SHIFT
+
+
 @dataclass
 class Payers:
     specs: tuple[cat.PayerSpec, ...]
@@ -105,6 +123,7 @@ class Payers:
     base_logit_after: np.ndarray
     requires_pa_after: np.ndarray
     change_day: np.datetime64
+    change_payer: str = cat.POLICY_CHANGE_PAYER  # the payer whose policy changes on change_day
 
 
 @dataclass
@@ -119,6 +138,7 @@ class World:
     payers: Payers
     habit_names: tuple[str, ...]
     class_effect: np.ndarray  # per drug class, added to the medical-necessity logit
+    reference: ReferenceData = field(repr=False)  # the MUE tables providers dose by (synthetic/mue.py)
 
     def quarter_of(self, days: np.ndarray) -> np.ndarray:
         return np.clip(np.searchsorted(self.quarter_starts, days, side="right") - 1, 0, len(self.quarters) - 1)
@@ -247,11 +267,13 @@ def _build_providers(rng: np.random.Generator, n_payers: int, payer_share: np.nd
     )
 
 
-def _build_payers(rng: np.random.Generator) -> Payers:
+def _build_payers(rng: np.random.Generator, change: PolicyChange) -> Payers:
     specs = cat.PAYERS
     n = len(specs)
     hazard = np.zeros((n, len(CAUSES)))
     for name, base in cat.DEFECT_BASE_HAZARD.items():
+        if name in cat.OWN_STREAM_CAUSES:
+            continue  # drawn in build_world from its own stream
         factor = rng.lognormal(0.0, 0.3, n) * np.array([p.strictness for p in specs])
         hazard[:, CAUSE_INDEX[name]] = np.clip(base * factor, 0.0, 0.97)
     types = np.array([p.payer_type for p in specs], dtype=object)
@@ -272,9 +294,11 @@ def _build_payers(rng: np.random.Generator) -> Payers:
 
     base_logit = np.array([p.base_logit for p in specs])
     after = hazard.copy()
-    changer = ids == cat.POLICY_CHANGE_PAYER
-    after[changer, col["PRIOR_AUTH_MISSING"]] = cat.POLICY_CHANGE_PRIOR_AUTH
-    after[changer, col["INVOICE_MISSING"]] = cat.POLICY_CHANGE_INVOICE
+    if change.payer_id not in set(ids.tolist()):
+        raise ValueError(f"policy change for unknown payer {change.payer_id!r}")
+    changer = ids == change.payer_id
+    after[changer, col["PRIOR_AUTH_MISSING"]] = change.prior_auth
+    after[changer, col["INVOICE_MISSING"]] = change.invoice
     requires_pa_after = requires_pa | changer
     return Payers(
         specs=specs,
@@ -291,20 +315,38 @@ def _build_payers(rng: np.random.Generator) -> Payers:
         noise_rate=np.array([p.noise_rate for p in specs]),
         hazard=hazard,
         hazard_after=after,
-        base_logit_after=base_logit + np.where(changer, cat.POLICY_CHANGE_BASE_LOGIT_SHIFT, 0.0),
+        base_logit_after=base_logit + np.where(changer, change.base_logit_shift, 0.0),
         requires_pa_after=requires_pa_after,
-        change_day=np.datetime64(cat.POLICY_CHANGE_DATE, "D"),
+        change_day=np.datetime64(change.date, "D"),
+        change_payer=change.payer_id,
     )
 
 
-def build_world(seed: int, reference: ReferenceData) -> World:
-    """The market for one history; the same seed and reference data give the same world."""
+def own_stream(seed: int, *key: int) -> np.random.Generator:
+    """The random stream of one use of the draws added after histories were in use
+    (``catalog.OWN_STREAM_CAUSES``): drawing there leaves every older draw of the seed where it was."""
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, cat.OWN_STREAM_KEY, *key])))
+
+
+def _mue_hazard(seed: int, payer_ids: np.ndarray) -> np.ndarray:
+    """Per payer, the probability it denies a line past the MUE: an automated edit, so near-certain
+    (the catalog base × LogNormal(0, 0.05), at most 0.97), and 0 where its policy does not apply it."""
+    spread = own_stream(seed, 1).lognormal(0.0, 0.05, payer_ids.size)
+    hazard = np.clip(cat.DEFECT_BASE_HAZARD["UNITS_EXCEED_MUE"] * spread, 0.0, 0.97)
+    return np.where(np.isin(payer_ids, np.asarray(cat.MUE_OFF_PAYERS, dtype=object)), 0.0, hazard)
+
+
+def build_world(seed: int, reference: ReferenceData, policy_change: PolicyChange | None = None) -> World:
+    """The market for one history; the same seed, reference data and policy change give the same
+    world (``None``: the catalog's change)."""
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 0])))
     quarters = list(reference.quarters)
     cw = reference.crosswalk
     starts = cw.groupby("quarter")["effective_start"].min().reindex(quarters).to_numpy().astype("datetime64[D]")
     ends = cw.groupby("quarter")["effective_end"].max().reindex(quarters).to_numpy().astype("datetime64[D]")
-    payers = _build_payers(rng)
+    payers = _build_payers(rng, policy_change if policy_change is not None else PolicyChange())
+    mue = CAUSE_INDEX["UNITS_EXCEED_MUE"]
+    payers.hazard[:, mue] = payers.hazard_after[:, mue] = _mue_hazard(seed, payers.ids)
     share = np.array([p.share for p in cat.PAYERS])
     return World(
         seed=seed,
@@ -317,4 +359,5 @@ def build_world(seed: int, reference: ReferenceData) -> World:
         payers=payers,
         habit_names=tuple(cat.HABITS),
         class_effect=np.array([0.5, -0.3, 0.6, -0.6]),
+        reference=reference,
     )

@@ -94,6 +94,28 @@ def test_incomplete_default_is_rejected(tmp_path: Path) -> None:
         PolicySet.load(tmp_path)
 
 
+def test_default_written_before_the_mue_key_still_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A user's own default.yaml from before ``mue`` existed: the MUE edit applies (true), and the
+    policy digest is the one of the same file with ``mue: true`` written out."""
+    shipped = (shipped_policy_dir() / "default.yaml").read_text()
+    old_style = "".join(line + "\n" for line in shipped.splitlines() if not line.startswith("mue:"))
+    assert "mue" not in old_style.replace("UNITS_EXCEED_MUE", "")
+    (tmp_path / "default.yaml").write_text(old_style)
+    monkeypatch.setenv("CLAIMRISK_POLICY_DIR", str(tmp_path))
+    policies = PolicySet.load()
+    assert all(policies.policy_for("ANY", t).mue for t in ("medicare", "medicaid", "commercial", "other"))
+    assert policies.digest == PolicySet.load(shipped_policy_dir()).digest
+    (tmp_path / "default.yaml").write_text(old_style + "mue: false\n")
+    assert not PolicySet.load().policy_for("ANY", "other").mue
+    # the other keys stay required, and unknown keys stay errors
+    (tmp_path / "default.yaml").write_text(old_style.replace("filing_limit_days", "# filing_limit_days"))
+    with pytest.raises(PolicyError, match="key 'filing_limit_days': the default must set every key"):
+        PolicySet.load()
+    (tmp_path / "default.yaml").write_text(old_style + "mue_edits: true\n")
+    with pytest.raises(PolicyError, match="'mue_edits'"):
+        PolicySet.load()
+
+
 def test_missing_directory(tmp_path: Path) -> None:
     with pytest.raises(PolicyError, match="does not exist"):
         PolicySet.load(tmp_path / "nope")

@@ -38,11 +38,11 @@ def test_synthetic_imports_only_claims_edi_and_reference() -> None:
 
 
 def test_every_habit_is_drawn_and_every_drawn_habit_is_in_the_catalog() -> None:
-    tree = ast.parse((ROOT / "synthetic" / "generate.py").read_text())
     drawn = {
         node.args[2].value
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "_habit"
+        for module in ("generate.py", "pricing.py")
+        for node in ast.walk(ast.parse((ROOT / "synthetic" / module).read_text()))
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("_habit", "habit")
         and isinstance(node.args[2], ast.Constant)
     }
     assert drawn == set(cat.HABITS)
@@ -69,6 +69,7 @@ def test_remittance_codes_come_from_the_catalog(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(cat, "REDUCTION_SIGNATURE", ("CO", "X151", ("XN362",)))
     monkeypatch.setattr(cat, "PENDING_SIGNATURE", ("OA", "X133", ()))
     monkeypatch.setattr(cat, "UNITS_MUE_SIGNATURE", ("CO", "Y151", ("YN362",)))
+    monkeypatch.setitem(cat.SIGNATURES, "UNITS_EXCEED_MUE", ("CO", "Z151", ("ZN362",)))
     world = build_world(9, load_reference())
     _, rows, _, _ = batch_bytes(world, 0, 0, 3000, 0)
     text = rows.decode()
