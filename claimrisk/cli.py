@@ -11,7 +11,9 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 from claimrisk import __version__
 
@@ -53,6 +55,7 @@ def _train(args: argparse.Namespace) -> int:
         holdout_fraction=args.holdout_fraction,
         target_precision=args.target_precision,
         models_dir=args.models_dir,
+        backtest_folds=args.backtest_folds,
     )
 
 
@@ -68,10 +71,86 @@ def _serve(args: argparse.Namespace) -> int:
     return serve(host=args.host, port=args.port, workers=args.workers)
 
 
+def _drift(args: argparse.Namespace) -> int:
+    from serving.drift import drift
+
+    return drift(claims_path=args.claims, output_path=args.output)
+
+
+def _payers(args: argparse.Namespace) -> int:
+    from serving.payer_report import payers
+
+    return payers(claims_path=args.claims, remits_path=args.remits, output_dir=args.output)
+
+
 def _import_reference(args: argparse.Namespace) -> int:
     from reference.commands import import_reference
 
-    return import_reference(crosswalk=args.crosswalk, payment_limit=args.payment_limit)
+    return import_reference(
+        crosswalk=args.crosswalk,
+        payment_limit=args.payment_limit,
+        mue=args.mue,
+        mue_effective=args.effective,
+        mue_setting=args.mue_setting,
+    )
+
+
+def _users(args: argparse.Namespace) -> int:
+    from serving import queue_commands as q
+
+    if args.action == "add":
+        return q.users_add(name=args.name, role=args.role, password_stdin=args.password_stdin)
+    if args.action == "list":
+        return q.users_list()
+    if args.action == "disable":
+        return q.users_disable(name=args.name)
+    if args.action == "password":
+        return q.users_password(name=args.name)
+    return q.users_token(name=args.name)
+
+
+def _queue(args: argparse.Namespace) -> int:
+    from serving import queue_commands as q
+
+    if args.action == "import":
+        return q.queue_import(input_path=args.input)
+    if args.action == "export":
+        return q.queue_export(output_path=args.output, status=args.status, fmt=args.format)
+    if args.action == "outcomes":
+        return q.queue_outcomes(input_path=args.input)
+    return q.queue_rescore()
+
+
+def _add_worklist_parsers(sub: Any) -> None:
+    """``claimrisk users ...`` and ``claimrisk queue ...`` (CONTRACT §8)."""
+    users = sub.add_parser("users", help="worklist users, roles and personal API tokens")
+    users.set_defaults(run=_users)
+    actions = users.add_subparsers(dest="action", required=True)
+    p = actions.add_parser("add", help="create a user (the password is read from standard input)")
+    p.add_argument("name")
+    p.add_argument("--role", choices=["biller", "analyst", "admin"], required=True)
+    p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    actions.add_parser("list", help="list the users")
+    for action, text in (("disable", "disable a user (sign-in and tokens stop working)"),
+                         ("token", "print a new personal API token for the user")):
+        actions.add_parser(action, help=text).add_argument("name")
+    p = actions.add_parser("password", help="set a user's password")
+    p.add_argument("name")
+    p.add_argument("--password-stdin", action="store_true", required=True, help="read it from standard input")
+
+    queue = sub.add_parser("queue", help="the worklist: import, export, outcomes, rescore")
+    queue.set_defaults(run=_queue)
+    actions = queue.add_subparsers(dest="action", required=True)
+    p = actions.add_parser("import", help="score claims (JSONL or 837, file or folder) into the worklist")
+    p.add_argument("--input", type=Path, required=True)
+    p = actions.add_parser("export", help="the queue (csv, parquet) or its claims (jsonl, 837)")
+    p.add_argument("--output", type=Path, required=True)
+    p.add_argument("--status", choices=["new", "in_review", "fixed", "ready", "sent", "dismissed"], default=None)
+    p.add_argument("--format", choices=["csv", "parquet", "jsonl", "837"], default=None,
+                   help="default: from the output's extension")
+    p = actions.add_parser("outcomes", help="attach 835 or remittance JSONL outcomes to queued claims")
+    p.add_argument("--input", type=Path, required=True)
+    actions.add_parser("rescore", help="re-score every open claim with the current champion")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -109,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--holdout-fraction", type=float, default=0.2, help="latest share of claims held out")
     p.add_argument("--target-precision", type=float, default=0.8, help="operating point: precision to hold")
     p.add_argument("--models-dir", type=Path, default=None, help="export folder (default: models/)")
+    p.add_argument("--backtest-folds", type=int, default=3, help="months of the rolling backtest (0: none)")
     p.set_defaults(run=_train)
 
     p = sub.add_parser("score", help="batch scoring to a worklist ranked by expected loss")
@@ -130,10 +210,27 @@ def build_parser() -> argparse.ArgumentParser:
                    help="worker processes (default: CLAIMRISK_WORKERS, else the usable cores)")
     p.set_defaults(run=_serve)
 
+    p = sub.add_parser("drift", help="PSI report of claims against the champion's training window (JSON)")
+    p.add_argument("--claims", type=Path, required=True, help="file or folder of JSONL/837 (recent claims)")
+    p.add_argument("--output", type=Path, required=True, help="the JSON report")
+    p.set_defaults(run=_drift)
+
+    p = sub.add_parser("payers", help="what each payer does with each rule: payers.json, a report, suggestions")
+    p.add_argument("--claims", type=Path, required=True, help="file or folder of JSONL/837")
+    p.add_argument("--remits", type=Path, required=True, help="file or folder of JSONL/835")
+    p.add_argument("--output", type=Path, required=True, help="folder for payers.json, payers.md and plots")
+    p.set_defaults(run=_payers)
+
     p = sub.add_parser("import-reference", help="import a new quarter of CMS reference files")
     p.add_argument("--crosswalk", type=Path, default=None, help="CMS ASP NDC-HCPCS crosswalk CSV")
     p.add_argument("--payment-limit", type=Path, default=None, help="CMS ASP payment limit CSV")
+    p.add_argument("--mue", type=Path, default=None, help="CMS Medically Unlikely Edits CSV (one setting)")
+    p.add_argument("--effective", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD",
+                   help="the MUE table's effective date (CMS gives it only in the file name)")
+    p.add_argument("--mue-setting", choices=["practitioner", "outpatient"], default=None,
+                   help="the MUE table's setting when its header does not name it")
     p.set_defaults(run=_import_reference)
+    _add_worklist_parsers(sub)
     return parser
 
 
