@@ -109,16 +109,14 @@ class QueueClaim(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     __table_args__ = (
-        # one index per sort order (keyset pagination walks it), and per filter + default order
-        Index("ix_queue_expected_loss", "expected_loss", "id"),
+        # One index per sort order (keyset pagination walks it). The expected-loss ones end with
+        # ``recoverable`` so the totals of the page's filter (count, summed expected loss and
+        # recoverable) read the index alone, never the 100,000 table rows (migration 0004).
+        Index("ix_queue_expected_loss", "expected_loss", "id", "recoverable"),
         Index("ix_queue_risk", "risk", "id"),
         Index("ix_queue_recoverable", "recoverable", "id"),
         Index("ix_queue_created", "created_at", "id"),
         Index("ix_queue_deadline", "filing_deadline", "id"),
-        Index("ix_queue_payer_loss", "payer_id", "expected_loss", "id"),
-        Index("ix_queue_status_loss", "status", "expected_loss", "id"),
-        Index("ix_queue_decision_loss", "decision", "expected_loss", "id"),
-        Index("ix_queue_assignee_loss", "assignee_id", "expected_loss", "id"),
         Index("ix_queue_submission", "submission_date", "id"),
     )
 
@@ -131,6 +129,24 @@ Index(
     QueueClaim.recoverable.desc(),
     QueueClaim.id.desc(),
 )
+
+# Filter column -> index-name stem. Each filter has one index per sort order led by the filtered
+# column (migration 0004): a filtered first page in any order reads ~51 index entries instead of
+# sorting every matching claim (1.85 s for ``status=new`` by risk at 100,000 claims before).
+FILTERED_INDEX_COLUMNS = {"status": "status", "payer_id": "payer", "decision": "decision", "assignee_id": "assignee"}
+for _column, _stem in FILTERED_INDEX_COLUMNS.items():
+    _filtered = getattr(QueueClaim, _column)
+    Index(f"ix_queue_{_stem}_loss", _filtered, QueueClaim.expected_loss, QueueClaim.id, QueueClaim.recoverable)
+    Index(f"ix_queue_{_stem}_risk", _filtered, QueueClaim.risk, QueueClaim.id)
+    Index(f"ix_queue_{_stem}_created", _filtered, QueueClaim.created_at, QueueClaim.id)
+    Index(f"ix_queue_{_stem}_deadline", _filtered, QueueClaim.filing_deadline, QueueClaim.id)
+    Index(
+        f"ix_queue_{_stem}_recoverable",
+        _filtered,
+        QueueClaim.recoverable.is_(None),
+        QueueClaim.recoverable.desc(),
+        QueueClaim.id.desc(),
+    )
 
 
 class ClaimRevision(Base):

@@ -21,18 +21,20 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, delete, func, insert, select
+from sqlalchemy import and_, case, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from inputs import load_remits
 from training.labels import label_claims
+from training.metrics import dollars_curve
 from worklist.audit import AuditAction, record
-from worklist.importing import IN_CHUNK, QUEUE, REVISIONS, SCORES
+from worklist.importing import IN_CHUNK, QUEUE, REVISIONS, RULES, SCORES
 from worklist.models import Outcome, User, table
 from worklist.roles import Action, require
 
 OUTCOMES = table(Outcome)
 CALIBRATION_BINS = 10
+CURVE_POINTS = 21  # the dollars-caught curve at 0%, 5%, ... 100% of the answered claims reviewed
 
 
 @dataclass(frozen=True)
@@ -192,3 +194,107 @@ def results(session: Session, actor: User) -> Results:
         not_worked=_group(frame[~frame["worked"]]),
         calibration=calibration(frame),
     )
+
+
+@dataclass(frozen=True)
+class PayerOutcome:
+    """One payer's answered claims: what the model predicted against what the payer did."""
+
+    payer_id: str
+    claims: int
+    predicted_denial_rate: float
+    observed_denial_rate: float
+    denied_dollars: float
+
+
+def _denied() -> Any:
+    return case((OUTCOMES.c.status == "denied", 1), else_=0)
+
+
+def payer_outcomes(session: Session, actor: User) -> list[PayerOutcome]:
+    """Per payer, over queue claims with a final outcome: claims, mean predicted risk (current
+    score), observed denial rate and denied dollars; most answered payers first. One grouped query."""
+    require(actor, Action.RESULTS_READ)
+    query = (
+        select(
+            QUEUE.c.payer_id,
+            func.count(),
+            func.avg(QUEUE.c.risk),
+            func.sum(_denied()),
+            func.coalesce(func.sum(OUTCOMES.c.denied_amount), 0.0),
+        )
+        .join(OUTCOMES, OUTCOMES.c.claim_pk == QUEUE.c.id)
+        .where(OUTCOMES.c.status != "excluded")
+        .group_by(QUEUE.c.payer_id)
+        .order_by(func.count().desc(), QUEUE.c.payer_id)
+    )
+    return [
+        PayerOutcome(str(payer), int(n), float(risk), int(denied) / int(n), float(dollars))
+        for payer, n, risk, denied, dollars in session.execute(query)
+    ]
+
+
+@dataclass(frozen=True)
+class RuleLift:
+    """A rule's lift at one payer: denial rate of answered claims it fired on (flagged) against the
+    payer's other answered claims. ``lift`` is None when there is nothing to divide by."""
+
+    payer_id: str
+    rule_id: str
+    flagged_claims: int
+    flagged_denial_rate: float
+    unflagged_claims: int
+    unflagged_denial_rate: float | None
+    lift: float | None
+
+
+def rule_lift(session: Session, actor: User) -> list[RuleLift]:
+    """Per payer and rule, from the remittance outcomes: how much more often the payer denies a
+    claim the rule fired on. Rules are those of each claim's current score (``claim_rules``), the
+    claim as it stands when answered; two grouped queries (per payer, per payer and rule)."""
+    require(actor, Action.RESULTS_READ)
+    answered = OUTCOMES.c.status != "excluded"
+    per_payer = {
+        payer: (int(n), int(denied))
+        for payer, n, denied in session.execute(
+            select(QUEUE.c.payer_id, func.count(), func.sum(_denied()))
+            .join(OUTCOMES, OUTCOMES.c.claim_pk == QUEUE.c.id)
+            .where(answered)
+            .group_by(QUEUE.c.payer_id)
+        )
+    }
+    flagged = session.execute(
+        select(QUEUE.c.payer_id, RULES.c.rule_id, func.count(), func.sum(_denied()))
+        .join(RULES, RULES.c.claim_pk == QUEUE.c.id)
+        .join(OUTCOMES, OUTCOMES.c.claim_pk == QUEUE.c.id)
+        .where(answered)
+        .group_by(QUEUE.c.payer_id, RULES.c.rule_id)
+        .order_by(QUEUE.c.payer_id, RULES.c.rule_id)
+    )
+    out = []
+    for payer, rule, n, denied in flagged:
+        total, total_denied = per_payer[payer]
+        rate = int(denied) / int(n)
+        rest = total - int(n)
+        rest_rate = (total_denied - int(denied)) / rest if rest else None
+        lift = rate / rest_rate if rest_rate else None
+        out.append(RuleLift(str(payer), str(rule), int(n), rate, rest, rest_rate, lift))
+    return out
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    reviewed_share: float
+    caught_share: float
+
+
+def dollars_caught(session: Session, actor: User, points: int = CURVE_POINTS) -> list[CurvePoint]:
+    """Share of denied dollars caught against share of answered claims reviewed, ranked by expected
+    loss (the queue's order), at ``points`` evenly spaced depths; empty without denied dollars."""
+    require(actor, Action.RESULTS_READ)
+    frame = _answered(session)
+    if not len(frame) or float(frame["denied_amount"].sum()) <= 0:
+        return []
+    depth, caught = dollars_curve(frame["expected_loss"].to_numpy(float), frame["denied_amount"].to_numpy(float))
+    grid = np.linspace(0.0, 1.0, points)
+    return [CurvePoint(float(x), float(y)) for x, y in zip(grid, np.interp(grid, depth, caught), strict=True)]

@@ -139,6 +139,14 @@ def get_claim(session: Session, actor: User, claim_id: str) -> ClaimView:
     return view
 
 
+def current_content(session: Session, actor: User, claim_id: str) -> dict[str, Any]:
+    """The current revision's content, for an edit form to compute its edits against. Not audited
+    as a view: the what-if or save that follows is audited, and the page showing it already was."""
+    require(actor, Action.CLAIM_VIEW)
+    content: dict[str, Any] = orjson.loads(_revision(session, _queue_claim(session, claim_id)).content)
+    return content
+
+
 def what_if(session: Session, actor: User, claim_id: str, edits: dict[str, Any], scorer: ClaimScorer) -> dict[str, Any]:
     """The score the claim would get with ``edits`` applied (CONTRACT §4 answer); nothing is saved."""
     require(actor, Action.WHAT_IF)

@@ -1,25 +1,27 @@
 """User administration (admin) and the model and payers page (analyst).
 
 Both call services only: ``worklist.users`` for users (an admin creates, disables, resets a
-password, sets a role; every change audited there), the served model's own metadata and
-``worklist.outcomes.results`` for the model page. The per-payer table reads the outcomes the
-analysts imported (``payer_outcomes``): denial rate predicted vs observed per payer.
+password, sets a role; every change audited there); for the model page, the served model's own
+metadata and model card, and ``worklist.outcomes`` for what the payers did with the queue's claims
+(worked vs not, calibration, dollars caught, per payer, rule lift per payer). The plots are drawn
+here as inline SVG (``serving.web.charts``) from those numbers: nothing is fetched from elsewhere.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
-from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session
+from markupsafe import Markup
 
 from serving.model_store import ModelStore
+from serving.web.charts import Series, line_chart
 from serving.web.context import CsrfDep, DbDep, Visitor, needs, page_errors, redirect, render
+from training.model_card import render_model_card
 from worklist.errors import WorklistError
-from worklist.models import Outcome, QueueClaim
-from worklist.outcomes import results
+from worklist.outcomes import CalibrationBin, CurvePoint, dollars_caught, payer_outcomes, results, rule_lift
 from worklist.roles import Action, Role
 from worklist.users import add_user, disable_user, list_users, set_password, set_role
 
@@ -78,30 +80,6 @@ def change_role(
     return _admin_action(request, lambda: set_role(db, visitor.user, name, role), f"Role of {name} set to {role}.")
 
 
-def payer_outcomes(db: Session) -> list[dict[str, Any]]:
-    """Per payer, over queue claims with a final outcome: claims, mean predicted risk, observed
-    denial rate and denied dollars (one grouped query).
-    TODO(worklist): belongs beside ``worklist.outcomes.results`` as a per-payer breakdown."""
-    denied = case((Outcome.status == "denied", 1.0), else_=0.0)
-    query = (
-        select(
-            QueueClaim.payer_id,
-            func.count(),
-            func.avg(QueueClaim.risk),
-            func.avg(denied),
-            func.coalesce(func.sum(Outcome.denied_amount), 0.0),
-        )
-        .join(Outcome, Outcome.claim_pk == QueueClaim.id)
-        .where(Outcome.status != "excluded")
-        .group_by(QueueClaim.payer_id)
-        .order_by(func.count().desc())
-    )
-    return [
-        {"payer": p, "claims": int(n), "predicted": float(r), "observed": float(o), "denied_dollars": float(d)}
-        for p, n, r, o, d in db.execute(query)
-    ]
-
-
 def _flat_metrics(metrics: Any, prefix: str = "") -> list[tuple[str, float]]:
     """Numeric entries of the model's stored metrics, nested keys joined with dots."""
     if not isinstance(metrics, dict):
@@ -116,23 +94,60 @@ def _flat_metrics(metrics: Any, prefix: str = "") -> list[tuple[str, float]]:
     return out[:60]
 
 
+VERSION_KEYS = (
+    "model_version", "registry_version", "registered_model", "estimator", "trained_at", "threshold",
+    "rules_version", "reference_data_version", "sha256", "signed",
+)
+
+
+def model_card(store: ModelStore, metadata: dict[str, Any]) -> str | None:
+    """The champion's model card: the one exported beside it (``model_card.md``, written by
+    ``claimrisk train --promote``), else rendered from its metadata when that holds the holdout
+    metrics (a model loaded from the registry), else None."""
+    exported = Path(store.settings.models_dir) / "model_card.md"
+    if store.settings.model_source != "registry" and exported.is_file():
+        return exported.read_text(encoding="utf-8", errors="replace")
+    if not isinstance(metadata.get("metrics"), dict):
+        return None
+    columns = {"model": metadata["metrics"], **(metadata.get("baselines") or {})}
+    if isinstance(metadata.get("oracle"), dict):
+        columns["oracle"] = metadata["oracle"]
+    return render_model_card(metadata, columns, metadata.get("candidates") or {})
+
+
+def _plots(calibration: list[CalibrationBin], caught: list[CurvePoint]) -> dict[str, Markup | None]:
+    used = [(b.mean_risk, b.observed_rate) for b in calibration if b.mean_risk is not None and b.observed_rate is not None]
+    reliability = line_chart(
+        "Reliability on claims with outcomes", "mean predicted risk", "observed denial rate",
+        [Series("model", used, markers=True)], "perfect calibration",
+    ) if used else None
+    dollars = line_chart(
+        "Denied dollars caught along the queue", "share of answered claims reviewed", "share of denied dollars caught",
+        [Series("ranked by expected loss", [(p.reviewed_share, p.caught_share) for p in caught])], "random order",
+    ) if caught else None
+    return {"reliability": reliability, "dollars": dollars}
+
+
 @router.get("/model", name="web_model")
 def model_page(request: Request, db: DbDep, visitor: Analyst) -> Response:
     store: ModelStore = request.app.state.store
     metadata = dict(store.scorer.metadata or {})
     with page_errors():
         found = results(db, visitor.user)
-    versions = {
-        key: metadata.get(key)
-        for key in ("model_version", "trained_at", "threshold", "rules_version", "reference_data_version", "sha256")
-        if metadata.get(key) is not None
-    }
+        caught = dollars_caught(db, visitor.user)
+        payers = payer_outcomes(db, visitor.user)
+        lifts = rule_lift(db, visitor.user)
+    versions = {key: metadata[key] for key in VERSION_KEYS if metadata.get(key) is not None}
     return render(
         request,
         "model.html",
         visitor=visitor,
         versions=versions,
         metrics=_flat_metrics(metadata.get("metrics")),
+        card=model_card(store, metadata),
         results=found,
-        payers=payer_outcomes(db),
+        curve=caught,
+        plots=_plots(found.calibration, caught),
+        payers=payers,
+        lifts=lifts,
     )

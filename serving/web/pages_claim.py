@@ -11,11 +11,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-import orjson
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from serving.model_store import ModelStore
@@ -32,14 +30,15 @@ from serving.web.context import (
     render,
     worklist_store,
 )
-from worklist.errors import NotFound, WorklistError
-from worklist.models import ClaimRevision, QueueClaim, User
+from worklist.errors import WorklistError
+from worklist.models import User
 from worklist.roles import Action
 from worklist.workflow import (
     TRANSITIONS,
     ClaimView,
     add_note,
     assign,
+    current_content,
     edit_claim,
     get_claim,
     set_status,
@@ -99,7 +98,7 @@ async def claim_what_if(request: Request, visitor: Editor, claim_id: str) -> Res
 
     def run() -> dict[str, Any]:
         with worklist_store(request.app).session() as db:
-            current = current_content(db, claim_id)
+            current = current_content(db, visitor.user, claim_id)
             return what_if(db, visitor.user, claim_id, form_edits(current, form), scorer)
 
     try:
@@ -120,20 +119,6 @@ async def claim_what_if(request: Request, visitor: Editor, claim_id: str) -> Res
     return json_response(body)
 
 
-def current_content(db: Session, claim_id: str) -> dict[str, Any]:
-    """The current revision's content (the form's edits are computed against it).
-    TODO(worklist): a public ``workflow.current_content`` would replace this query."""
-    found = db.scalar(
-        select(ClaimRevision.content)
-        .join(QueueClaim, QueueClaim.id == ClaimRevision.claim_pk)
-        .where(QueueClaim.claim_id == claim_id, ClaimRevision.revision == QueueClaim.revision)
-    )
-    if found is None:
-        raise NotFound(f"no claim {claim_id!r} in the queue")
-    content: dict[str, Any] = orjson.loads(found)
-    return content
-
-
 @router.post("/claims/{claim_id}/revisions", dependencies=[CsrfDep])
 async def save_revision(request: Request, visitor: Editor, claim_id: str) -> Response:
     form = await _form_text(request)
@@ -145,7 +130,7 @@ async def save_revision(request: Request, visitor: Editor, claim_id: str) -> Res
                 expected = int(form.get("revision", ""))
             except ValueError:
                 raise PageError(422, "The form lacks the revision it was made from.") from None
-            current = current_content(db, claim_id)
+            current = current_content(db, visitor.user, claim_id)
             try:
                 number = edit_claim(db, visitor.user, claim_id, form_edits(current, form), expected, scorer)
             except WorklistError as exc:

@@ -2,8 +2,8 @@
 
 Filtering, sorting, keyset paging and totals are ``worklist.queue.list_queue``: the same service
 the ``/v1/queue`` API calls, so the page and the API cannot rank claims differently (a browser test
-compares them). The page adds only presentation: the filter form, the problem count per row and
-the links that carry the filter from page to page.
+compares them); each row's problem count comes with it. The page adds only presentation: the
+filter form and the links that carry the filter from page to page.
 """
 
 from __future__ import annotations
@@ -13,16 +13,14 @@ from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlencode
 
-import orjson
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from features.rules.catalog import RULES
 from serving.web.context import CsrfDep, DbDep, PageError, Visitor, needs, page_errors, redirect, render
 from worklist.errors import WorklistError
-from worklist.models import ClaimRevision, ClaimScore, QueueClaim, User
+from worklist.models import User
 from worklist.queue import QueueFilter, SortKey, list_queue
 from worklist.roles import Action
 from worklist.workflow import TRANSITIONS, assign, set_status
@@ -84,28 +82,6 @@ def parse_query(request: Request) -> QueueQuery:
     return QueueQuery(values, where, sort)
 
 
-def problem_counts(db: Session, claim_ids: list[str]) -> dict[str, int]:
-    """Fired problems per claim of one page, from each claim's latest score of its current
-    revision (the problems its claim page lists; a rule firing on two lines counts twice).
-    TODO(worklist): a ``problem_count`` on ``QueueRow`` would make this query unnecessary."""
-    if not claim_ids:
-        return {}
-    latest = (
-        select(func.max(ClaimScore.id))
-        .join(ClaimRevision, ClaimRevision.id == ClaimScore.revision_id)
-        .join(QueueClaim, (QueueClaim.id == ClaimRevision.claim_pk) & (QueueClaim.revision == ClaimRevision.revision))
-        .where(QueueClaim.claim_id.in_(claim_ids))
-        .group_by(ClaimRevision.id)
-    )
-    query = (
-        select(QueueClaim.claim_id, ClaimScore.rules)
-        .join(ClaimRevision, ClaimRevision.claim_pk == QueueClaim.id)
-        .join(ClaimScore, ClaimScore.revision_id == ClaimRevision.id)
-        .where(ClaimScore.id.in_(latest))
-    )
-    return {claim_id: len(orjson.loads(rules)) for claim_id, rules in db.execute(query)}
-
-
 @router.get("/", name="web_queue")
 def queue_page(request: Request, db: DbDep, visitor: QueueReader, cursor: str | None = None) -> Response:
     query = parse_query(request)
@@ -120,7 +96,6 @@ def queue_page(request: Request, db: DbDep, visitor: QueueReader, cursor: str | 
         visitor=visitor,
         page=page,
         query=query,
-        counts=problem_counts(db, [row.claim_id for row in page.rows]),
         rule_ids=sorted(RULES),
         decisions=DECISIONS,
         statuses=list(TRANSITIONS),

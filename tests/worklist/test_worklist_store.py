@@ -28,7 +28,7 @@ def test_an_empty_database_upgrades_to_head(store_url: str) -> None:
     engine = make_engine(store_url)
     assert current_revision(engine) is None
     migrate(engine)
-    assert current_revision(engine) == "0003"
+    assert current_revision(engine) == "0004"
     assert TABLES <= set(inspect(engine).get_table_names())
     engine.dispose()
 
@@ -42,7 +42,7 @@ def test_a_database_at_the_previous_revision_upgrades_and_keeps_its_rows(store_u
         connection.execute(text("INSERT INTO users (name, role, disabled, created_at) "
                                 "VALUES ('old', 'admin', false, CURRENT_TIMESTAMP)"))
     migrate(engine)
-    assert current_revision(engine) == "0003"
+    assert current_revision(engine) == "0004"
     with engine.connect() as connection:
         assert connection.execute(text("SELECT name FROM users")).scalars().all() == ["old"]
     engine.dispose()
@@ -124,3 +124,31 @@ def test_the_recoverable_order_reads_an_index_not_a_sort(store: Any) -> None:
         compiled = query.compile(connection, compile_kwargs={"literal_binds": True})
         plan = " ".join(str(row[-1]) for row in connection.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
     assert "ix_queue_recoverable_nulls_last" in plan and "TEMP B-TREE" not in plan
+
+
+def _sqlite_plan(connection: Any, query: Any) -> str:
+    compiled = query.compile(connection, compile_kwargs={"literal_binds": True})
+    return " ".join(str(row[-1]) for row in connection.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
+
+
+@pytest.mark.parametrize("where", [{"status": "new"}, {"payer_id": "P"}, {"decision": "review"}, {"assignee": "bo"}])
+def test_every_common_filter_pages_in_every_order_from_an_index(store: Any, admin: Any, where: dict[str, str]) -> None:
+    """Migration 0004: a filtered first page in any sort order walks a (filter, sort, id) index
+    (no temporary B-tree sorting every matching claim), and the totals read a covering index."""
+    from sqlalchemy import func, select
+
+    from worklist.importing import QUEUE
+    from worklist.queue import QueueFilter, SortKey, filter_conditions, queue_order
+
+    with store.session() as session:
+        conditions = filter_conditions(session, QueueFilter(**where))
+        if session.connection().dialect.name != "sqlite":
+            names = {i["name"] for i in inspect(session.connection()).get_indexes("queue_claims")}
+            assert {f"ix_queue_status_{s}" for s in ("loss", "risk", "created", "deadline", "recoverable")} <= names
+            return
+        for sort in SortKey:
+            plan = _sqlite_plan(session.connection(), select(QUEUE.c.id).where(*conditions).order_by(*queue_order(sort)).limit(51))
+            assert "TEMP B-TREE" not in plan and "INDEX ix_queue_" in plan, (sort, plan)
+        totals = select(func.count(), func.sum(QUEUE.c.expected_loss), func.sum(QUEUE.c.recoverable))
+        assert "COVERING INDEX" in _sqlite_plan(session.connection(), totals.where(*conditions))
+        assert "COVERING INDEX" in _sqlite_plan(session.connection(), totals)
