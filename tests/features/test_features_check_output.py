@@ -9,10 +9,10 @@ from typing import Any
 import orjson
 import pytest
 
-from inputs.sources import input_files, load_claims
 from features.commands import check
 from features.rules.engine import default_policies, default_reference, evaluate
 from features.version import rules_version
+from inputs.sources import input_files, load_claims
 
 
 def _expected(path: Path) -> bytes:
