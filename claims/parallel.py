@@ -9,8 +9,12 @@ process per usable core, capped at eight: beyond that the parent's merge dominat
 from __future__ import annotations
 
 import gc
+import multiprocessing
 import os
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from claims.errors import InputError
 
@@ -52,3 +56,48 @@ def init_part_worker() -> None:
 
     pa.set_cpu_count(1)
     gc.disable()
+
+
+_PART_JOB: Callable[[tuple[int, int, int]], Any] | None = None  # set before the fork; inherited
+_PART_JOB_LOCK = threading.Lock()
+
+
+def map_parts(
+    file: Path,
+    workers: int,
+    part_bytes: int,
+    work: Callable[[tuple[int, int, int]], Any],
+    *,
+    initializer: Callable[[], None] | None = None,
+) -> Iterator[Any]:
+    """``work(part)`` for each part of ``file`` (``(start, stop, lines before start)``, see
+    ``claims.jsonl.read_claims_jsonl_part``) in worker processes forked now, results in file order
+    as they come: the caller consumes part 1 while the workers read the next ones.
+
+    The workers inherit ``work`` and everything it holds (a loaded model, reference data) through
+    the fork; only the part bounds go in and each part's result comes back pickled. The caller
+    must be able to fork safely: a command-line process, not a server's request thread."""
+    from claims.jsonl import numbered_parts
+
+    global _PART_JOB
+    cuts = part_cuts(file, workers, part_bytes)
+    with _PART_JOB_LOCK:  # one job at a time: the workers read it from this module's global
+        _PART_JOB = work
+        try:
+            context = multiprocessing.get_context("fork")
+            processes = max(1, min(workers, len(cuts) - 1))
+            with context.Pool(processes, initializer=_init_job_worker, initargs=(initializer,)) as pool:
+                yield from pool.imap(_run_part_job, numbered_parts(file, cuts))
+        finally:
+            _PART_JOB = None
+
+
+def _init_job_worker(initializer: Callable[[], None] | None) -> None:
+    init_part_worker()
+    if initializer is not None:
+        initializer()
+
+
+def _run_part_job(part: tuple[int, int, int]) -> Any:
+    assert _PART_JOB is not None, "worker started without the job (not forked?)"
+    return _PART_JOB(part)

@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,11 @@ from serving.errors import ModelIntegrityError, ModelUnavailable, ServingError
 from serving.scorer import RuleContext, Scorer
 
 logger = logging.getLogger("claimrisk.model")
+
+# Why no model is served (``/readyz``, 503 answers): fixed codes, never a path or exception text.
+REASON_LOADING = "loading"
+REASON_NO_MODEL = "no_model"
+REASON_INVALID = "model_invalid"
 
 @dataclass(frozen=True)
 class ExportStamp:
@@ -44,8 +50,10 @@ def read_export_stamp(metadata_path: Path) -> ExportStamp | None:
     return ExportStamp(mtime, sha)
 
 
-def load_export(models_dir: Path) -> tuple[Any, dict[str, Any]]:
-    """Load ``claimrisk.joblib`` after checking it against the sha256 in ``claimrisk.json``."""
+def load_export(models_dir: Path, *, key: bytes | None = None) -> tuple[Any, dict[str, Any]]:
+    """Load ``claimrisk.joblib`` after checking it against the sha256 in ``claimrisk.json`` and, with
+    a signing ``key``, against ``claimrisk.sig`` (``training.signing.SignatureError`` when that
+    fails). The returned metadata says ``"signed"``: whether the signature was verified."""
     metadata_path = models_dir / "claimrisk.json"
     model_path = models_dir / "claimrisk.joblib"
     if not metadata_path.is_file() or not model_path.is_file():
@@ -53,15 +61,20 @@ def load_export(models_dir: Path) -> tuple[Any, dict[str, Any]]:
             f"no exported model in {models_dir} (expected claimrisk.json and claimrisk.joblib; "
             "run `claimrisk train --promote`)"
         )
-    try:
-        metadata = json.loads(metadata_path.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise ModelUnavailable(f"{metadata_path} is not valid JSON: {exc}") from exc
+    metadata = _read_export_metadata(metadata_path, metadata_path.read_bytes())
+    if key is None:
+        content = model_path.read_bytes()
+    else:
+        from training.export import METADATA_FILE, MODEL_FILE, verify_export_signature
+
+        # The signature covers both files: from here on only the verified bytes are used.
+        signed = verify_export_signature(models_dir, metadata, key)
+        metadata = _read_export_metadata(metadata_path, signed[METADATA_FILE])
+        content = signed[MODEL_FILE]
     expected = str(metadata.get("sha256", "")).lower()
     if not expected:
         raise ModelIntegrityError(f"{metadata_path} records no sha256; refusing to load an unverified model")
     # Hash and unpickle the same bytes: a file swapped between the check and the load cannot slip in.
-    content = model_path.read_bytes()
     actual = hashlib.sha256(content).hexdigest()
     if actual != expected:
         raise ModelIntegrityError(
@@ -73,29 +86,43 @@ def load_export(models_dir: Path) -> tuple[Any, dict[str, Any]]:
     import joblib
 
     model = joblib.load(io.BytesIO(content))
+    metadata["signed"] = key is not None
     return model, metadata
 
 
-def load_registry(name: str, alias: str) -> tuple[Any, dict[str, Any]]:
-    """Load ``models:/<name>@<alias>`` from the MLflow registry (``MLFLOW_TRACKING_URI`` or the default)."""
+def _read_export_metadata(metadata_path: Path, raw: bytes) -> dict[str, Any]:
+    try:
+        metadata: dict[str, Any] = json.loads(raw)
+    except ValueError as exc:
+        raise ModelUnavailable(f"{metadata_path} is not valid JSON: {exc}") from exc
+    return metadata
+
+
+def load_registry(name: str, alias: str, *, key: bytes | None = None) -> tuple[Any, dict[str, Any]]:
+    """Load ``models:/<name>@<alias>`` from the MLflow registry (``MLFLOW_TRACKING_URI`` or the default).
+
+    The version's files are downloaded and, with a signing ``key``, verified before anything is
+    unpickled (``training.signed_models``); a failed check raises ``SignatureError`` as it is."""
     import os
 
     import mlflow
+
+    from training.signed_models import load_registered
+    from training.signing import SignatureError
 
     if not os.environ.get("MLFLOW_TRACKING_URI"):  # the embedded default of CONTRACT §1
         mlflow.set_tracking_uri(f"sqlite:///{Path.cwd() / 'mlruns' / 'mlflow.db'}")
     uri = f"models:/{name}@{alias}"
     try:
-        client = mlflow.MlflowClient()
-        version = client.get_model_version_by_alias(name, alias)
-        pyfunc = mlflow.pyfunc.load_model(uri)
+        model, version, signed = load_registered(mlflow.MlflowClient(), name, alias, key=key)
+    except SignatureError:
+        raise
     except Exception as exc:  # MLflow raises many types; the message is what an operator needs
         raise ModelUnavailable(f"cannot load {uri} from the MLflow registry: {exc}") from exc
-    model = pyfunc.unwrap_python_model() if hasattr(pyfunc, "unwrap_python_model") else pyfunc
-    model = getattr(model, "model", model)  # training.pyfunc.ClaimRiskPyfunc keeps the RiskModel here
     metadata = dict(getattr(model, "metadata", {}) or {})
     metadata.setdefault("model_version", f"{name}/{version.version}")
     metadata["registry_version"] = str(version.version)
+    metadata["signed"] = signed
     return model, metadata
 
 
@@ -110,14 +137,23 @@ def freeze_heap() -> None:
 
 
 class ModelStore:
-    """Holds the current scorer; swaps under a lock, reads without one (a reference read is atomic)."""
+    """Holds the current scorer; swaps under a lock, reads without one (a reference read is atomic).
+
+    ``reason`` is why no model is served, as one of the fixed codes ``/readyz`` and the scoring
+    routes' 503 answer name (``loading``, ``no_model``, ``model_invalid``): the paths and exception
+    text that explain it go to the log only, never into an answer (CONTRACT §4).
+    """
 
     def __init__(self, settings: Settings, context: RuleContext) -> None:
         self.settings = settings
         self._scorer = Scorer(None, context=context)
         self._stamp: ExportStamp | None = None
-        self.last_error: str | None = "model not loaded yet"
+        self.reason: str = REASON_LOADING
         self._lock = threading.Lock()
+        # Called with the new scorer after each load that changed the model version (the first
+        # load too): the server re-scores the worklist in the background (serving.rescore_job).
+        # None in command-line processes, which load once and exit.
+        self.on_new_model: Callable[[Scorer], Any] | None = None
 
     @property
     def scorer(self) -> Scorer:
@@ -127,41 +163,52 @@ class ModelStore:
     def require_model(self) -> Scorer:
         scorer = self._scorer
         if not scorer.has_model:
-            raise ModelUnavailable(f"no model is loaded: {self.last_error}")
+            raise ModelUnavailable("no model is loaded", reason=self.reason)
         return scorer
 
+    def _load_configured(self) -> tuple[Any, dict[str, Any], ExportStamp | None]:
+        # With CLAIMRISK_MODEL_SIGNING_KEY set, the loaders verify the signature (training.signing)
+        # before anything is unpickled and raise SignatureError on a mismatch.
+        key = self.settings.signing_key()
+        if self.settings.model_source == "registry":
+            model, metadata = load_registry(self.settings.registry_model_name, self.settings.registry_alias, key=key)
+            return model, metadata, None
+        stamp = read_export_stamp(self.settings.export_metadata_path)
+        model, metadata = load_export(self.settings.models_dir, key=key)
+        return model, metadata, stamp
+
     def load(self) -> Scorer:
-        """Load (or reload) the configured model; on failure the current model keeps serving."""
+        """Load (or reload) the configured model; on failure the current model keeps serving and
+        ``ModelUnavailable`` says why by reason code (its ``detail``, for the log and the CLI, may
+        name paths)."""
         with self._lock:
             try:
-                if self.settings.model_source == "registry":
-                    stamp = None
-                    model, metadata = load_registry(
-                        self.settings.registry_model_name, self.settings.registry_alias
-                    )
-                else:
-                    stamp = read_export_stamp(self.settings.export_metadata_path)
-                    model, metadata = load_export(self.settings.models_dir)
+                model, metadata, stamp = self._load_configured()
                 scorer = Scorer(model, metadata=metadata, context=self._scorer.context)
             except Exception as exc:
-                error = exc if isinstance(exc, ServingError) else ModelUnavailable(
-                    f"cannot load the model: {type(exc).__name__}: {exc}"
+                reason, detail = load_failure(exc)
+                if not self._scorer.has_model:
+                    self.reason = reason
+                logger.error(
+                    "model load failed",
+                    extra={"event": "model_load_failed", "reason": reason, "detail": detail,
+                           "still_serving": self._scorer.model_version},
                 )
-                self.last_error = error.message
-                logger.error("model load failed", extra={"event": "model_load_failed", "reason": error.message})
-                raise error from exc
+                raise ModelUnavailable("the model could not be loaded", reason=reason, detail=detail) from exc
             previous = self._scorer
             self._scorer = scorer
             self._stamp = stamp
-            self.last_error = None
         logger.info(
             "model loaded",
             extra={
                 "event": "model_loaded",
                 "model_version": scorer.model_version,
                 "previous_model_version": previous.model_version,
+                "signed": bool(scorer.metadata.get("signed", False)),
             },
         )
+        if self.on_new_model is not None and scorer.model_version != previous.model_version:
+            self.on_new_model(scorer)
         return scorer
 
     def try_load(self) -> bool:
@@ -177,3 +224,20 @@ class ModelStore:
             return False
         stamp = read_export_stamp(self.settings.export_metadata_path)
         return stamp is not None and stamp != self._stamp
+
+
+def load_failure(exc: BaseException) -> tuple[str, str]:
+    """(readiness reason code, operator detail) for a failed model load.
+
+    Nothing to load is ``no_model``; a model that is there but must not or cannot be used (sha256
+    mismatch, missing or wrong signature, a file that does not unpickle) is ``model_invalid``."""
+    from training.signing import SignatureError
+
+    if isinstance(exc, ModelIntegrityError | SignatureError):
+        reason = REASON_INVALID
+    elif isinstance(exc, ModelUnavailable):
+        reason = REASON_NO_MODEL
+    else:
+        reason = REASON_INVALID
+    detail = exc.message if isinstance(exc, ServingError) else f"{type(exc).__name__}: {exc}"
+    return reason, detail

@@ -1,15 +1,21 @@
-"""OpenAPI for bodies the handlers parse themselves.
+"""OpenAPI for bodies the handlers parse themselves, and who may call what.
 
 ``/v1/check`` and ``/v1/score`` read raw bytes (faster, and the 422 is ours), so FastAPI cannot see
 their request models; the request bodies are declared here and the claim's JSON schema is added to
 ``components``. Numbers the claim model bounds in a validator are given the same bounds in the
 schema, so that schema-driven clients (and schemathesis) know which values are acceptable.
+
+Two credentials, two schemes: scoring and model routes take an ``X-API-Key``; the worklist under
+``/v1/queue`` answers only to a person (CONTRACT §8), a personal token sent as ``Authorization:
+Bearer crk_...`` (or the web application's session), never an API key, so its operations name the
+bearer scheme. Its write operations carry request examples a client can send as they are.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
@@ -88,6 +94,44 @@ def claim_schemas(max_batch: int) -> dict[str, Any]:
     return schemas
 
 
+PERSONAL_TOKEN = "PersonalToken"
+QUEUE_PREFIX = "/v1/queue"
+_QUEUE_EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
+    ("/v1/queue/import", "post"): {
+        "application/x-ndjson": {"one_claim": {"summary": "contract claims, one JSON object per line",
+                                               "value": orjson.dumps(EXAMPLE_CLAIM).decode() + "\n"}},
+    },
+    ("/v1/queue/claims/{claim_id}/what-if", "post"): {
+        "application/json": {"fix_the_ndc": {"summary": "the score with the NDC corrected, not saved",
+                                             "value": {"edits": {"lines.0.drug.ndc": "00002-7510-01"}}}},
+    },
+    ("/v1/queue/claims/{claim_id}", "patch"): {
+        "application/json": {
+            "fix_the_ndc": {"summary": "save the NDC fix on revision 1 (409 if it moved on)",
+                            "value": {"revision": 1, "edits": {"lines.0.drug.ndc": "00002-7510-01"}}},
+            "clear_a_field": {"summary": "null clears an optional field",
+                              "value": {"revision": 2, "edits": {"prior_authorization": None}}},
+        },
+    },
+    ("/v1/queue/claims/{claim_id}/status", "post"): {
+        "application/json": {
+            "start_review": {"summary": "take the claim into review", "value": {"revision": 1, "status": "in_review"}},
+            "dismiss": {"summary": "dismissing needs a reason",
+                        "value": {"revision": 1, "status": "dismissed", "reason": "duplicate of another claim"}},
+        },
+    },
+}
+
+
+def add_queue_examples(paths: dict[str, Any]) -> None:
+    """Request examples on the worklist's write operations (import, what-if, edit, status)."""
+    for (path, method), media in _QUEUE_EXAMPLES.items():
+        content = paths.get(path, {}).get(method, {}).get("requestBody", {}).get("content", {})
+        for media_type, examples in media.items():
+            if media_type in content:
+                content[media_type]["examples"] = examples
+
+
 def install_openapi(app: FastAPI, max_batch: int) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -100,12 +144,19 @@ def install_openapi(app: FastAPI, max_batch: int) -> None:
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components.update(claim_schemas(max_batch))
             schema["components"]["securitySchemes"] = {
-                "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}
+                "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+                PERSONAL_TOKEN: {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "crk_... (claimrisk users token NAME)",
+                    "description": "a user's personal token; the worklist refuses API keys",
+                },
             }
             for path, item in schema.get("paths", {}).items():
                 if path.startswith("/v1/"):
                     for operation in item.values():
-                        operation["security"] = [{"ApiKey": []}]
+                        operation["security"] = [{PERSONAL_TOKEN if path.startswith(QUEUE_PREFIX) else "ApiKey": []}]
+            add_queue_examples(schema.get("paths", {}))
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -133,15 +133,18 @@ def queue_import(*, input_path: Path) -> int:
     """Score the claims of a JSONL/837 file or folder with the champion and queue them."""
     import time
 
+    from claims.parallel import worker_count
     from serving.commands import champion_scorer
     from worklist.importing import import_path
+    from worklist.incoming import WORKERS_ENV
 
     started = time.perf_counter()
     scorer = champion_scorer()
+    workers = worker_count(WORKERS_ENV)  # a large JSONL file is read and scored in forked workers
     store = _open()
     try:
         with store.session() as session:
-            report = import_path(session, input_path, scorer, cli_actor(session))
+            report = import_path(session, input_path, scorer, cli_actor(session), workers=workers)
     finally:
         store.dispose()
     for error in report.errors:

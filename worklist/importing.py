@@ -1,18 +1,25 @@
-"""Importing claims into the queue: read, hash, score what is new or changed, store in bulk.
+"""Importing claims into the queue: score what is new or changed, store it in bulk.
 
 A billing team re-sends the same files: a claim id already in the queue whose content equals *any*
 stored revision of it is reported unchanged and stores nothing (not only the latest revision: a
-re-sent original must not undo a biller's fix); different content becomes a new revision. Only
-claims that will be stored are scored (one model call per batch), and rows go in with Core
-``executemany``/``insertmanyvalues`` a batch at a time, each batch its own transaction, so a
-100,000-claim file neither holds the write lock for long nor builds ORM objects. Unreadable records
-are reported per record (file, position, reason) by the reading layer and the rest is imported.
+re-sent original must not undo a biller's fix); different content becomes a new revision. Claims
+are read as columns (``worklist.incoming``); in one process only the claims that will be stored are
+scored (one model call per batch), while the command line's parallel read scores every claim of a
+part in its worker, where it costs the writer nothing. Unreadable records are reported per record
+(file, position, reason) by the reading layer and the rest is imported.
+
+Rows go in through Core ``insert()`` with a list of parameter dicts, which SQLAlchemy sends as
+multi-row INSERTs ("insertmanyvalues", RETURNING the keys it needs): no ORM objects, no statement
+per row. The dicts are built by transposing whole columns (``_records``), not per claim. Each batch
+is its own transaction, so a 100,000-claim file neither holds the write lock for long nor loses
+more than one batch to a crash.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import itertools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,20 +29,25 @@ import orjson
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from claims.charges import total_charges
-from claims.columnar import ClaimFrame, from_claims
-from claims.errors import InputError, RecordError
-from claims.model import Claim
-from edi.claims837 import iter_837
-from inputs import FileFormat, input_files, load_claims, sniff_format
+from claims.errors import RecordError
 from worklist.audit import AuditAction, record
-from worklist.content import canonical_raw, claim_content, claim_facts, sha256
+from worklist.db import bulk_load
 from worklist.errors import Conflict
+from worklist.incoming import (
+    FACT_COLUMNS,
+    IncomingClaims,
+    incoming_from_claims,
+    parallel_file,
+    read_incoming,
+    scored_parts,
+)
 from worklist.models import ClaimRevision, ClaimRule, ClaimScore, QueueClaim, User, table
 from worklist.roles import Action, require
-from worklist.scoring import ClaimScorer, ScoreRow, score_frame
+from worklist.scoring import QUEUE_SCORE_COLUMNS, ClaimScorer, ScoreBatch, ScoreRow, score_batch
 
-BATCH_CLAIMS = 5000
+__all__ = ["ImportReport", "IncomingClaims", "import_claims", "import_path", "incoming_from_claims", "read_incoming"]
+
+BATCH_CLAIMS = 10_000  # a transaction each: about one worker part, about a second of write lock
 IN_CHUNK = 500  # ids per IN (...) list: well under every back-end's parameter limit
 REOPENED_STATUSES = ("sent", "dismissed")  # new content for a closed claim is new work
 
@@ -43,18 +55,6 @@ QUEUE = table(QueueClaim)
 REVISIONS = table(ClaimRevision)
 SCORES = table(ClaimScore)
 RULES = table(ClaimRule)
-
-
-@dataclass(frozen=True)
-class IncomingClaims:
-    """Claims to import, in source order: the frame to score, each claim's canonical content, and
-    where it came from; ``errors`` are the records that could not be read."""
-
-    frame: ClaimFrame
-    contents: list[bytes]
-    sources: list[str]
-    positions: list[int]
-    errors: list[RecordError] = field(default_factory=list)
 
 
 @dataclass
@@ -85,63 +85,10 @@ class ImportReport:
         }
 
 
-# ---- reading ----------------------------------------------------------------------------------
-
-
-def _jsonl_incoming(file: Path) -> IncomingClaims:
-    result = load_claims(file)
-    data = file.read_bytes().removeprefix(b"\xef\xbb\xbf")
-    lines = data.split(b"\n")
-    positions = result.positions.tolist()
-    contents = [canonical_raw(lines[p - 1]) for p in positions]
-    return IncomingClaims(result.frame, contents, [file.name] * len(positions), positions, list(result.errors))
-
-
-def _x12_incoming(file: Path) -> IncomingClaims:
-    claims: list[Claim] = []
-    positions: list[int] = []
-    errors: list[RecordError] = []
-    for number, item in enumerate(iter_837(file), start=1):
-        if isinstance(item, RecordError):
-            errors.append(item)
-        else:
-            claims.append(item)
-            positions.append(number)
-    incoming = incoming_from_claims(claims, source=file.name, positions=positions)
-    return IncomingClaims(incoming.frame, incoming.contents, incoming.sources, positions, errors)
-
-
-def read_incoming(path: Path) -> IncomingClaims:
-    """Claims of a JSONL or X12 837 file, or of every file in a folder (sorted by name)."""
-    parts: list[IncomingClaims] = []
-    for file in input_files(Path(path)):
-        found = sniff_format(file)
-        if found is None:
-            raise InputError(f"{file}: unknown format for claims (expected JSONL or X12)")
-        parts.append(_jsonl_incoming(file) if found is FileFormat.JSONL else _x12_incoming(file))
-    if len(parts) == 1:
-        return parts[0]
-    return IncomingClaims(
-        frame=ClaimFrame.concat([p.frame for p in parts]),
-        contents=[c for p in parts for c in p.contents],
-        sources=[s for p in parts for s in p.sources],
-        positions=[n for p in parts for n in p.positions],
-        errors=[e for p in parts for e in p.errors],
-    )
-
-
-def incoming_from_claims(
-    claims: Sequence[Claim], *, source: str = "request", positions: Sequence[int] | None = None
-) -> IncomingClaims:
-    """Validated claim objects (an API body, an 837) as an import."""
-    where = list(positions) if positions is not None else list(range(1, len(claims) + 1))
-    return IncomingClaims(from_claims(list(claims)), [claim_content(c) for c in claims], [source] * len(claims), where)
-
-
 # ---- storing ----------------------------------------------------------------------------------
 
 
-def _rounds(claim_ids: list[str]) -> list[np.ndarray]:
+def _rounds(claim_ids: Sequence[str]) -> list[np.ndarray]:
     """Indices split so no claim id repeats within one part: a file naming a claim twice stores the
     second as a revision of the first (or as unchanged), in file order."""
     seen: dict[str, int] = {}
@@ -178,124 +125,143 @@ def _known_hashes(session: Session, pks: list[int]) -> set[tuple[int, str]]:
 def import_claims(session: Session, incoming: IncomingClaims, scorer: ClaimScorer, actor: User) -> ImportReport:
     """Score and store ``incoming`` as ``actor``; one audit event with the counts."""
     require(actor, Action.CLAIMS_IMPORT)
-    report = ImportReport(read=incoming.frame.n_claims, errors=list(incoming.errors))
-    claim_ids = [str(c) for c in incoming.frame.claim_ids.tolist()]
-    hashes = [sha256(c) for c in incoming.contents]
-    for part in _rounds(claim_ids):
-        for start in range(0, part.shape[0], BATCH_CLAIMS):
-            batch = part[start : start + BATCH_CLAIMS]
-            _import_batch(session, incoming, batch, claim_ids, hashes, scorer, actor, report)
-            session.commit()
+    report = ImportReport()
+    _store_incoming(session, incoming, scorer, actor, report, {})
     record(session, actor, AuditAction.IMPORT, detail=report.counts())
     session.commit()
     return report
 
 
-def import_path(session: Session, path: Path, scorer: ClaimScorer, actor: User) -> ImportReport:
-    """``claimrisk queue import --input PATH``: read the file or folder, then ``import_claims``."""
+def import_path(
+    session: Session, path: Path, scorer: ClaimScorer, actor: User, *, workers: int = 1
+) -> ImportReport:
+    """``claimrisk queue import --input PATH``: read the file or folder, score and store it.
+
+    ``workers`` > 1 reads and scores one large JSONL file in parts in forked processes (see
+    ``worklist.incoming``) while this process stores the parts in file order; only a command-line
+    process may ask for it (forking a server's request thread is not safe)."""
     require(actor, Action.CLAIMS_IMPORT)
-    return import_claims(session, read_incoming(path), scorer, actor)
+    file = parallel_file(path, workers)
+    with bulk_load(session):
+        if file is None:
+            return import_claims(session, read_incoming(path), scorer, actor)
+        report = ImportReport()
+        for part in scored_parts(file, scorer, workers):
+            _store_incoming(session, part, scorer, actor, report, {})
+        record(session, actor, AuditAction.IMPORT, detail=report.counts())
+        session.commit()
+    return report
+
+
+def _store_incoming(
+    session: Session,
+    incoming: IncomingClaims,
+    scorer: ClaimScorer,
+    actor: User,
+    report: ImportReport,
+    memo: dict[Any, bytes],
+) -> None:
+    """Store one read file (or part): the claims in rounds without repeated ids, a batch per
+    transaction; ``memo`` keeps the problems' JSON fragments across batches."""
+    report.read += incoming.n_claims
+    report.errors.extend(incoming.errors)
+    for part in _rounds(incoming.claim_ids):
+        for start in range(0, part.shape[0], BATCH_CLAIMS):
+            _import_batch(session, incoming, part[start : start + BATCH_CLAIMS].tolist(), scorer, actor, report, memo)
+            session.commit()
 
 
 def _import_batch(
     session: Session,
     incoming: IncomingClaims,
-    batch: np.ndarray,
-    claim_ids: list[str],
-    hashes: list[str],
+    batch: list[int],
     scorer: ClaimScorer,
     actor: User,
     report: ImportReport,
+    memo: dict[Any, bytes],
 ) -> None:
-    ids = [claim_ids[i] for i in batch.tolist()]
+    ids = [incoming.claim_ids[i] for i in batch]
     existing = _existing(session, ids)
     known = _known_hashes(session, [pk for pk, _, _ in existing.values()])
     new: list[int] = []
     revised: list[int] = []
-    for index, claim_id in zip(batch.tolist(), ids, strict=True):
+    for index, claim_id in zip(batch, ids, strict=True):
         found = existing.get(claim_id)
         if found is None:
             new.append(index)
-        elif (found[0], hashes[index]) in known:
+        elif (found[0], incoming.hashes[index]) in known:
             report.unchanged += 1
         else:
             revised.append(index)
-    chosen = np.asarray(new + revised, dtype=np.int64)
-    if chosen.shape[0] == 0:
+    chosen = new + revised
+    if not chosen:
         return
-    frame = incoming.frame.take(chosen)
-    scores = score_frame(scorer, frame)
-    if scores:
-        report.versions = {
-            "model_version": scores[0].model_version,
-            "rules_version": scores[0].rules_version,
-            "reference_data_version": scores[0].reference_data_version,
-        }
-    queue_rows = _queue_rows(frame, chosen, claim_ids, hashes, scores)
+    if incoming.scores is not None:
+        scores = incoming.scores.take(chosen)
+    else:
+        assert incoming.frame is not None, "incoming claims carry either a frame or their scores"
+        scores = score_batch(scorer, incoming.frame.take(np.asarray(chosen, dtype=np.int64)), memo)
+    report.versions = scores.versions
+    columns = _queue_columns(incoming, chosen, scores)
     now = dt.datetime.now(dt.UTC)
-    pks = _insert_new(session, queue_rows[: len(new)], now)
-    revisions = [1] * len(new)
-    old = [existing[claim_ids[i]] for i in revised]
-    _update_revised(session, queue_rows[len(new) :], old, now)
+    pks = _insert_new(session, {k: v[: len(new)] for k, v in columns.items()}, now)
+    old = [existing[incoming.claim_ids[i]] for i in revised]
+    _update_revised(session, {k: v[len(new) :] for k, v in columns.items()}, old, now)
     pks += [pk for pk, _, _ in old]
-    revisions += [revision + 1 for _, revision, _ in old]
-    _insert_history(session, incoming, chosen, pks, revisions, hashes, scores, actor, now)
+    revisions = [1] * len(new) + [revision + 1 for _, revision, _ in old]
+    _insert_history(session, incoming, chosen, pks, revisions, scores, actor, now)
     report.new += len(new)
     report.revised += len(revised)
 
 
-def _queue_rows(
-    frame: ClaimFrame, chosen: np.ndarray, claim_ids: list[str], hashes: list[str], scores: list[ScoreRow]
-) -> list[dict[str, Any]]:
-    facts = claim_facts(frame)
-    charges = total_charges(frame).tolist()
-    claim_type, payer_id, payer_type = facts.claim_type.tolist(), facts.payer_id.tolist(), facts.payer_type.tolist()
-    rows = []
-    for k, index in enumerate(chosen.tolist()):
-        row = scores[k].queue_values()
-        row.update(
-            claim_id=claim_ids[index],
-            content_sha256=hashes[index],
-            claim_type=claim_type[k],
-            payer_id=payer_id[k],
-            payer_type=payer_type[k],
-            submission_date=facts.submission_date[k],
-            filing_deadline=facts.filing_deadline[k],
-            total_charge=charges[k],
-        )
-        rows.append(row)
-    return rows
+def _records(columns: Mapping[str, Sequence[Any]], **constants: Any) -> list[dict[str, Any]]:
+    """Parameter dicts (what Core's executemany binds) of equal-length columns, each with the
+    ``constants`` added: one C-level transpose instead of a dict built field by field per claim."""
+    names = [*columns, *constants]
+    values = [*columns.values(), *(itertools.repeat(v) for v in constants.values())]
+    return [dict(zip(names, row, strict=True)) for row in zip(*values, strict=False)]
 
 
-def _insert_new(session: Session, rows: list[dict[str, Any]], now: dt.datetime) -> list[int]:
-    if not rows:
+def _queue_columns(incoming: IncomingClaims, chosen: list[int], scores: ScoreBatch) -> dict[str, list[Any]]:
+    """The ``queue_claims`` columns of the chosen claims (their scores in the same order)."""
+    columns = {
+        "claim_id": [incoming.claim_ids[i] for i in chosen],
+        "content_sha256": [incoming.hashes[i] for i in chosen],
+        **{name: [incoming.facts[name][i] for i in chosen] for name in FACT_COLUMNS},
+    }
+    columns.update((name, scores.columns[name]) for name in QUEUE_SCORE_COLUMNS)
+    return columns
+
+
+def _insert_new(session: Session, columns: dict[str, list[Any]], now: dt.datetime) -> list[int]:
+    if not columns["claim_id"]:
         return []
-    for row in rows:
-        row.update(revision=1, status="new", created_at=now, updated_at=now)
+    rows = _records(columns, revision=1, status="new", created_at=now, updated_at=now)
     # RETURNING the natural key, not in parameter order: ordered RETURNING makes SQLite insert
     # row by row (measured 2x slower); unordered it sends a thousand rows per statement
     query = insert(QUEUE).returning(QUEUE.c.claim_id, QUEUE.c.id)
-    found: dict[str, int] = dict(session.execute(query, rows).tuples().all())
-    return [found[row["claim_id"]] for row in rows]
+    found: dict[str, int] = dict(session.execute(query, rows).all())
+    return [found[claim_id] for claim_id in columns["claim_id"]]
 
 
 def _update_revised(
-    session: Session, rows: list[dict[str, Any]], old: list[tuple[int, int, str]], now: dt.datetime
+    session: Session, columns: dict[str, list[Any]], old: list[tuple[int, int, str]], now: dt.datetime
 ) -> None:
     """New content for queued claims: the revision moves on only if nobody else moved it since the
     lookup (a concurrent edit makes the whole batch a ``Conflict``, rolled back, never lost)."""
-    if not rows:
+    if not old:
         return
-    params = []
-    for row, (pk, revision, status) in zip(rows, old, strict=True):
-        values = {k: v for k, v in row.items() if k != "claim_id"}
-        values.update(revision=revision + 1, status="new" if status in REOPENED_STATUSES else status, updated_at=now)
-        params.append({"b_pk": pk, "b_expected": revision, **{f"v_{k}": v for k, v in values.items()}})
-    columns: dict[str, Any] = {name[2:]: bindparam(name) for name in params[0] if name.startswith("v_")}
+    values = {f"v_{k}": v for k, v in columns.items() if k != "claim_id"}
+    values["v_revision"] = [revision + 1 for _, revision, _ in old]
+    values["v_status"] = ["new" if status in REOPENED_STATUSES else status for _, _, status in old]
+    params = _records(
+        {"b_pk": [pk for pk, _, _ in old], "b_expected": [revision for _, revision, _ in old], **values},
+        v_updated_at=now,
+    )
     query = (
         update(QUEUE)
         .where(QUEUE.c.id == bindparam("b_pk"), QUEUE.c.revision == bindparam("b_expected"))
-        .values(**columns)
+        .values(**{name[2:]: bindparam(name) for name in params[0] if name.startswith("v_")})
     )
     connection = session.connection()
     if connection.dialect.supports_sane_multi_rowcount:
@@ -310,31 +276,29 @@ def _update_revised(
 def _insert_history(
     session: Session,
     incoming: IncomingClaims,
-    chosen: np.ndarray,
+    chosen: list[int],
     pks: list[int],
     revisions: list[int],
-    hashes: list[str],
-    scores: list[ScoreRow],
+    scores: ScoreBatch,
     actor: User,
     now: dt.datetime,
 ) -> None:
     """The revisions (content kept), their scores, and the claims' current rule ids."""
-    revision_rows = [
+    revision_rows = _records(
         {
-            "claim_pk": pk,
-            "revision": number,
-            "content": incoming.contents[index].decode(),
-            "content_sha256": hashes[index],
-            "changed_fields": None,
-            "created_by": actor.id,
-            "created_at": now,
-            "source": incoming.sources[index],
-            "position": incoming.positions[index],
-        }
-        for pk, number, index in zip(pks, revisions, chosen.tolist(), strict=True)
-    ]
+            "claim_pk": pks,
+            "revision": revisions,
+            "content": [incoming.contents[i].decode() for i in chosen],
+            "content_sha256": [incoming.hashes[i] for i in chosen],
+            "source": [incoming.sources[i] for i in chosen],
+            "position": [incoming.positions[i] for i in chosen],
+        },
+        changed_fields=None,
+        created_by=actor.id,
+        created_at=now,
+    )
     query = insert(REVISIONS).returning(REVISIONS.c.claim_pk, REVISIONS.c.id)
-    found: dict[int, int] = dict(session.execute(query, revision_rows).tuples().all())  # one revision per claim here
+    found: dict[int, int] = dict(session.execute(query, revision_rows).all())  # one revision per claim here
     revision_ids = [found[pk] for pk in pks]
     store_scores(session, pks, revision_ids, scores, now, replace_rules=any(n > 1 for n in revisions))
 
@@ -343,22 +307,20 @@ def store_scores(
     session: Session,
     pks: list[int],
     revision_ids: list[int],
-    scores: list[ScoreRow],
+    scores: ScoreBatch | Sequence[ScoreRow],
     now: dt.datetime,
     *,
     replace_rules: bool,
 ) -> None:
     """Score rows for revisions, and each claim's current rule ids (replaced when it had some)."""
-    session.execute(
-        insert(SCORES),
-        [{**s.score_values(), "revision_id": rid, "scored_at": now} for rid, s in zip(revision_ids, scores, strict=True)],
-    )
+    batch = scores if isinstance(scores, ScoreBatch) else ScoreBatch.of_rows(scores)
+    session.execute(insert(SCORES), _records({**batch.columns, "revision_id": revision_ids}, scored_at=now))
     if replace_rules:
         for start in range(0, len(pks), IN_CHUNK):
             session.execute(delete(RULES).where(RULES.c.claim_pk.in_(pks[start : start + IN_CHUNK])))
-    rule_rows = [{"claim_pk": pk, "rule_id": r} for pk, s in zip(pks, scores, strict=True) for r in s.rule_ids]
-    if rule_rows:
-        session.execute(insert(RULES), rule_rows)
+    if batch.rule_claim.shape[0]:
+        claim_pks = np.asarray(pks, dtype=np.int64)[batch.rule_claim].tolist()
+        session.execute(insert(RULES), _records({"claim_pk": claim_pks, "rule_id": batch.rule_id.tolist()}))
 
 
 def content_record(content: str) -> dict[str, Any]:
