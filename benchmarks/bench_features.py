@@ -240,6 +240,7 @@ class NaiveRules:
             else:
                 line_sum += charge
             earliest = day if earliest is None or day < earliest else earliest
+        out |= self.mue(c, p)
         if not c["diagnoses"]:
             out.add(("DIAGNOSIS_MISSING", -1))
         if any(self.dx.get(d.strip().upper().replace(".", ""), 2) != 0 for d in c["diagnoses"]):
@@ -251,6 +252,38 @@ class NaiveRules:
         total = c["total_charge"]
         if not (abs(total - line_sum) <= 0.01 + 1e-6):
             out.add(("CHARGE_INVALID", -1))
+        return out
+
+
+    def mue(self, c: dict[str, Any], p: Any) -> set[tuple[str, int]]:
+        """UNITS_EXCEED_MUE line by line: indicator 1 per line, 2 and 3 summed per code and day and
+        reported on the first line of the day."""
+        from features.rules.facts import mue_setting
+
+        setting = mue_setting(c["claim_type"], c["type_of_bill"])
+        if setting is None or not p.mue:
+            return set()
+        out: set[tuple[str, int]] = set()
+        days: dict[tuple[str, dt.date], list[Any]] = {}
+        for ln in c["lines"]:
+            code = (ln["procedure_code"] or "").strip().upper()
+            if code in p.noc_codes:
+                continue
+            day = ln["service_date"] or c["submission_date"]
+            limit, indicator = self.reference.mue(
+                np.array([setting], dtype=object), np.array([code], dtype=object), np.array([day], dtype="datetime64[D]")
+            )
+            if indicator[0] == 0:
+                continue
+            units = ln["units"] if ln["units"] == ln["units"] else 0.0
+            units = max(units, 0.0)
+            if indicator[0] == 1:
+                if units > limit[0] + 1e-6:
+                    out.add(("UNITS_EXCEED_MUE", ln["line_number"]))
+                continue
+            group = days.setdefault((code, day), [ln["line_number"], 0.0, limit[0]])
+            group[1] += units
+        out |= {("UNITS_EXCEED_MUE", first) for first, total, limit in days.values() if total > limit + 1e-6}
         return out
 
 
@@ -267,7 +300,7 @@ def claims_as_dicts(frame: ClaimFrame) -> list[dict[str, Any]]:
     for i in range(len(service)):
         c = claims[cols["claim_index"][i]]
         if not c["lines"]:
-            for k in ("payer_id", "payer_type", "claim_type", "total_charge"):
+            for k in ("payer_id", "payer_type", "claim_type", "type_of_bill", "total_charge"):
                 c[k] = cols[k][i]
             c["prior_authorization"] = cols["claim_prior_authorization"][i]
             c["submission_date"] = submission[i]
