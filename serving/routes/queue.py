@@ -50,6 +50,7 @@ EXPORT_MEDIA = {
     "837": "application/edi-x12",
 }
 _RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "a body that is not JSON"},
     401: {"description": "no valid personal token or session (API keys are not accepted here)"},
     403: {"description": "the user's role may not do this"},
     404: {"description": "no such claim or user"},

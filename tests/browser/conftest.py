@@ -30,8 +30,11 @@ from benchmarks.web_setup import (
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "images"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
+    """One browser per test module: Playwright's sync API keeps an event loop running in this thread
+    while it is open, so it must close before other tests call ``asyncio.run`` (a session-wide browser
+    broke every later test that does)."""
     if not CHROMIUM.is_file():
         pytest.fail("Chromium is missing: run `make system-deps` (apt-get install chromium); never `playwright install`")
     from playwright.sync_api import sync_playwright

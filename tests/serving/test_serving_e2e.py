@@ -290,6 +290,9 @@ def test_schemathesis_finds_no_server_error_or_schema_violation(live_one: LiveSe
         "--seed", "1",
         "--workers", "1",
         "--exclude-path", "/v1/admin/reload",
+        # the queue answers only to a signed-in user, never to this scoring key: its routes are exercised
+        # with real users in tests/worklist/test_worklist_api.py and test_worklist_openapi.py
+        "--exclude-path-regex", "^/v1/queue",
         "--suppress-health-check", "all",
     ]
     run = subprocess.run(command, capture_output=True, text=True, timeout=600)
