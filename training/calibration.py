@@ -128,6 +128,11 @@ def predict_on_one_thread() -> None:
 
     For worker processes forked from one that already ran LightGBM (loading a model is enough):
     GNU OpenMP's thread pool does not survive ``fork``, and a multi-threaded predict in the child
-    hangs for good. One thread per worker is also what a pool of one worker per core wants."""
+    hangs for good. One thread per worker is also what a pool of one worker per core wants. The
+    same holds for scikit-learn's HistGradientBoosting, which sizes its OpenMP regions from OpenMP's
+    own limit: that limit is set to one here too."""
+    from threadpoolctl import threadpool_limits
+
     global _BATCH_THREADS
     _BATCH_THREADS = 1
+    threadpool_limits(limits=1, user_api="openmp")
