@@ -130,3 +130,12 @@ def rule_family_codes(rule_ids: tuple[str, ...]) -> np.ndarray:
     """Family index per rule, for rule codes numbered like ``rule_ids`` (the catalog's RULE_IDS)."""
     table = load_table()
     return np.array([table.rule_family(rule_id) for rule_id in rule_ids], dtype=np.int64)
+
+
+def top_families(probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per claim, the index of its most likely family and that family's probability: the first
+    entry of the API's ``reasons`` (CONTRACT §7) and the worklist's ``top_reason``, one argmax over
+    a (claims, families) array. Ties go to the first family in contract order, as the API's stable
+    sort gives them; the worklist file, the store and the API must never disagree on a tie."""
+    top = np.argmax(probabilities, axis=1)
+    return top, probabilities[np.arange(probabilities.shape[0]), top]

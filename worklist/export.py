@@ -31,7 +31,7 @@ CLAIM_FORMATS = ("jsonl", "837")
 QUEUE_COLUMNS = (
     "claim_id", "revision", "status", "payer_id", "claim_type", "submission_date", "filing_deadline",
     "total_charge", "risk", "decision", "expected_loss", "best_fix", "best_fix_line", "risk_if_best_fixed",
-    "risk_if_all_fixed", "recoverable", "model_version",
+    "risk_if_all_fixed", "recoverable", "model_version", "top_reason", "top_reason_probability",
 )
 
 

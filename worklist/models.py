@@ -105,6 +105,9 @@ class QueueClaim(Base):
     best_fix_line: Mapped[int | None] = mapped_column(Integer)
     risk_if_best_fixed: Mapped[float | None] = mapped_column(Float)
     model_version: Mapped[str | None] = mapped_column(String(80))
+    # CONTRACT §7: the likeliest denial reason family and its probability (null: no reason heads)
+    top_reason: Mapped[str | None] = mapped_column(String(24))
+    top_reason_probability: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -187,6 +190,10 @@ class ClaimScore(Base):
     best_fix: Mapped[str | None] = mapped_column(String(40))
     best_fix_line: Mapped[int | None] = mapped_column(Integer)
     risk_if_best_fixed: Mapped[float | None] = mapped_column(Float)
+    top_reason: Mapped[str | None] = mapped_column(String(24))
+    top_reason_probability: Mapped[float | None] = mapped_column(Float)
+    # JSON array of every family's probability in CONTRACT §7 order (``worklist.scoring.reasons_json``)
+    reasons: Mapped[str | None] = mapped_column(Text)
     rules: Mapped[str] = mapped_column(Text)  # JSON: the fired problems, each with risk_if_fixed
 
     __table_args__ = (

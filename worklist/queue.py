@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
@@ -86,6 +86,12 @@ class QueueRow:
     risk_if_best_fixed: float | None
     model_version: str | None
     problem_count: int  # fired problems on the current score (a rule on two lines counts twice)
+    top_reason: str | None  # CONTRACT §7's likeliest family; None without reason heads
+    top_reason_probability: float | None
+
+
+# QueueRow fields read from the queue row's column of the same name; _row works out the others
+_STORED_FIELDS = tuple(f.name for f in fields(QueueRow) if f.name not in {"assignee", "days_left", "problem_count"})
 
 
 @dataclass(frozen=True)
@@ -230,26 +236,12 @@ def problem_counts(session: Session, claim_pks: list[int]) -> dict[int, int]:
 
 
 def _row(r: Any, today: dt.date, problem_count: int) -> QueueRow:
+    """A page row: the queue columns named like a ``QueueRow`` field as they are, and the three
+    fields the row does not store (the assignee's name, days to the filing deadline, problems)."""
     return QueueRow(
-        claim_id=r["claim_id"],
-        revision=r["revision"],
-        status=r["status"],
+        **{name: r[name] for name in _STORED_FIELDS},
         assignee=r["assignee_name"],
-        payer_id=r["payer_id"],
-        claim_type=r["claim_type"],
-        submission_date=r["submission_date"],
-        filing_deadline=r["filing_deadline"],
         days_left=(r["filing_deadline"] - today).days,
-        total_charge=r["total_charge"],
-        risk=r["risk"],
-        decision=r["decision"],
-        expected_loss=r["expected_loss"],
-        recoverable=r["recoverable"],
-        risk_if_all_fixed=r["risk_if_all_fixed"],
-        best_fix=r["best_fix"],
-        best_fix_line=r["best_fix_line"],
-        risk_if_best_fixed=r["risk_if_best_fixed"],
-        model_version=r["model_version"],
         problem_count=problem_count,
     )
 

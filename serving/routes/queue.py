@@ -10,6 +10,11 @@ thread pool and the event loop keeps serving scores meanwhile.
 Imports and remittances are raw request bodies (JSONL, X12 837 or 835), streamed to a private
 temporary file up to ``CLAIMRISK_MAX_UPLOAD_BYTES`` (the guard answers 413 past it) and handed to
 the same services as ``claimrisk queue import`` / ``queue outcomes``.
+
+Denial reasons (CONTRACT §7): queue rows carry ``top_reason`` and ``top_reason_probability``; a
+claim's score carries ``reasons`` exactly as ``/v1/score`` answers them, rebuilt from the stored
+family probabilities and fired rules by the scorer's own ``reason_answers``
+(``serving.web.context.stored_reasons``, which the claim page shows too).
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from starlette.concurrency import run_in_threadpool
 
 from serving.responses import json_response
 from serving.routes.queue_auth import Caller, caller, scorer_of, service_errors
+from serving.web.context import stored_reasons
 from worklist.audit import list_events
 from worklist.export import CLAIM_FORMATS, export_claims, export_queue
 from worklist.importing import import_path
@@ -57,6 +63,30 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     409: {"description": "the claim moved on since the revision named: reload it"},
     422: {"description": "invalid input: field paths and reasons, never the submitted values"},
 }
+
+
+_TOP_REASON = {"top_reason": "documentation", "top_reason_probability": 0.4185}
+QUEUE_PAGE_EXAMPLE: dict[str, Any] = {
+    "rows": [{
+        "claim_id": "CLM-2026-000123", "revision": 1, "status": "new", "assignee": None, "payer_id": "MCR-JH",
+        "claim_type": "professional", "submission_date": "2026-03-02", "filing_deadline": "2027-03-02",
+        "days_left": 312, "total_charge": 1840.0, "risk": 0.6712, "decision": "review", "expected_loss": 1235.01,
+        "recoverable": 905.77, "risk_if_all_fixed": 0.1789, "best_fix": "DOCUMENTATION_MISSING",
+        "best_fix_line": None, "risk_if_best_fixed": 0.2301, "model_version": "7", "problem_count": 2, **_TOP_REASON,
+    }],
+    "next_cursor": "WzEyMzUuMDEsIDQyXQ",
+    "totals": None,
+}
+CLAIM_REASONS_EXAMPLE: list[dict[str, Any]] = [
+    {"family": "documentation", "probability": 0.4185, "rules": ["DOCUMENTATION_MISSING"]},
+    {"family": "units", "probability": 0.1402, "rules": ["UNITS_MISMATCH"]},
+    {"family": "medical_necessity", "probability": 0.0511, "rules": []},
+]
+
+
+def _example(example: Any, description: str) -> dict[int | str, dict[str, Any]]:
+    """``responses`` with a 200 example (the routes answer plain JSON, not a response model)."""
+    return {**_RESPONSES, 200: {"description": description, "content": {"application/json": {"example": example}}}}
 
 
 def _as(action: Action) -> Any:
@@ -131,7 +161,8 @@ def queue_filter(
 Filter = Annotated[QueueFilter, Depends(queue_filter)]
 
 
-@router.get("/claims", summary="a page of the queue: filtered, sorted, keyset-paginated, with totals", responses=_RESPONSES)
+@router.get("/claims", summary="a page of the queue: filtered, sorted, keyset-paginated, with totals",
+            responses=_example(QUEUE_PAGE_EXAMPLE, "the page's rows (each with its likeliest denial reason)"))
 def queue_page(
     caller_: Reader,
     where: Filter,
@@ -146,10 +177,13 @@ def queue_page(
 
 
 @router.get("/claims/{claim_id}", summary="one claim: content, current score, workflow, revisions, notes",
-            responses=_RESPONSES)
+            responses=_example({"score": {**_TOP_REASON, "reasons": CLAIM_REASONS_EXAMPLE}},
+                               "the claim; its score's ``reasons`` as ``/v1/score`` answers them (excerpt)"))
 def claim_view(claim_id: str, caller_: Annotated[Caller, _as(Action.CLAIM_VIEW)]) -> Response:
     with service_errors():
-        return json_response(_plain(get_claim(caller_.db, caller_.user, claim_id)))
+        view = _plain(get_claim(caller_.db, caller_.user, claim_id))
+    view["score"]["reasons"] = stored_reasons(view["score"])
+    return json_response(view)
 
 
 @router.post("/claims/{claim_id}/what-if", summary="re-score the claim with edits applied; nothing is saved",

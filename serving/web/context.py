@@ -22,10 +22,12 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 import jinja2
+import numpy as np
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from serving.scorer import reason_answers
 from serving.web.security import (
     COOKIE_NAME,
     CSRF_FIELD,
@@ -101,12 +103,44 @@ def _percent(value: Any) -> str:
     return "" if value is None else f"{float(value) * 100:.0f}"
 
 
+# CONTRACT §7 family -> what a biller reads (the family id stays in the page's data attributes)
+REASON_LABELS = {
+    "ndc": "NDC (drug code)",
+    "units": "Units",
+    "description": "Drug description",
+    "specific_code": "A more specific code exists",
+    "coding": "Coding",
+    "invoice": "Invoice",
+    "documentation": "Documentation",
+    "medical_necessity": "Medical necessity",
+    "prior_auth": "Prior authorisation",
+    "timely_filing": "Timely filing",
+    "other": "Other",
+}
+
+
+def _reason_label(family: Any) -> str:
+    return "" if family is None else REASON_LABELS.get(str(family), str(family))
+
+
+def stored_reasons(score: dict[str, Any]) -> list[dict[str, Any]]:
+    """CONTRACT §7 ``reasons`` of a stored score (``worklist.workflow``'s score dict): the families
+    above the floor, highest first, each with its fired rules, built by the function that answers
+    ``/v1/score`` from the stored probabilities and rules, so the store never says other than the
+    API did for the same model. [] for a score without reason heads (as ``/v1/score`` answers)."""
+    probabilities = score.get("reason_probabilities")
+    if not probabilities:
+        return []
+    row = np.asarray([list(probabilities.values())], dtype=np.float64)
+    return reason_answers(row, [list(score.get("rules") or [])])[0]
+
+
 def _environment() -> jinja2.Environment:
     """Autoescape on for every template (not only ``.html``): all claim text is untrusted."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True
     )
-    env.filters.update(money=_money, decimal4=_decimal4, percent=_percent)
+    env.filters.update(money=_money, decimal4=_decimal4, percent=_percent, reason_label=_reason_label)
     return env
 
 

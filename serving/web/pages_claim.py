@@ -4,10 +4,15 @@ Every action is a ``worklist.workflow`` service (the API's too): what-if re-scor
 with the served model without saving; save makes a new revision re-scored on save, naming the
 revision the biller saw so a concurrent save answers 409 instead of overwriting. Forms answer with
 a 303 back to the page and a short message, so a reload never repeats an action.
+
+"Why it may be denied" lists the CONTRACT §7 reasons of the stored score, rebuilt exactly as
+``/v1/score`` answers them (``context.stored_reasons``, the API's too); what-if answers the edited
+claim's reasons too, so a biller sees whether a fix moves the likely reason, not only the risk.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -28,6 +33,7 @@ from serving.web.context import (
     page_errors,
     redirect,
     render,
+    stored_reasons,
     worklist_store,
 )
 from worklist.errors import WorklistError
@@ -84,6 +90,7 @@ def claim_page(request: Request, db: DbDep, visitor: Viewer, claim_id: str) -> R
         claim=view.content,
         score=view.score,
         problems=problems_of(view),
+        reasons=stored_reasons(view.score),
         next_statuses=sorted(TRANSITIONS.get(view.status, ())),
         users=users,
         claim_url=_claim_url(view.claim_id),
@@ -115,6 +122,7 @@ async def claim_what_if(request: Request, visitor: Editor, claim_id: str) -> Res
         "expected_loss": answer.get("expected_loss"),
         "risk_if_all_fixed": answer.get("risk_if_all_fixed"),
         "problems": problems,
+        "reasons": [{"family": r["family"], "probability": r["probability"]} for r in answer.get("reasons", [])],
     }
     return json_response(body)
 
@@ -142,6 +150,18 @@ async def save_revision(request: Request, visitor: Editor, claim_id: str) -> Res
     return redirect(request, _claim_url(claim_id), flash=message)
 
 
+def _form_action(request: Request, claim_id: str, action: Callable[[], object], done: str, refused: str) -> Response:
+    """Run one workflow service for a form and go back to the claim page saying what happened, or
+    why not (a stale revision, a transition the workflow forbids): the status, assignee and note
+    forms differ only in the service and the words."""
+    try:
+        action()
+        message = done
+    except WorklistError as exc:
+        message = f"{refused}: {exc}"
+    return redirect(request, _claim_url(claim_id), flash=message)
+
+
 @router.post("/claims/{claim_id}/status", dependencies=[CsrfDep])
 def change_status(
     request: Request,
@@ -152,12 +172,10 @@ def change_status(
     revision: Annotated[int, Form()],
     reason: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    try:
-        set_status(db, visitor.user, claim_id, status, revision, reason or None)
-        message = f"Status is now {status}."
-    except WorklistError as exc:
-        message = f"Not changed: {exc}"
-    return redirect(request, _claim_url(claim_id), flash=message)
+    return _form_action(
+        request, claim_id, lambda: set_status(db, visitor.user, claim_id, status, revision, reason or None),
+        f"Status is now {status}.", "Not changed",
+    )
 
 
 @router.post("/claims/{claim_id}/assignee", dependencies=[CsrfDep])
@@ -169,12 +187,10 @@ def change_assignee(
     revision: Annotated[int, Form()],
     assignee: Annotated[str, Form(max_length=80)] = "",
 ) -> Response:
-    try:
-        assign(db, visitor.user, claim_id, assignee or None, revision)
-        message = f"Assigned to {assignee}." if assignee else "Unassigned."
-    except WorklistError as exc:
-        message = f"Not changed: {exc}"
-    return redirect(request, _claim_url(claim_id), flash=message)
+    return _form_action(
+        request, claim_id, lambda: assign(db, visitor.user, claim_id, assignee or None, revision),
+        f"Assigned to {assignee}." if assignee else "Unassigned.", "Not changed",
+    )
 
 
 @router.post("/claims/{claim_id}/notes", dependencies=[CsrfDep])
@@ -185,9 +201,6 @@ def note(
     claim_id: str,
     text: Annotated[str, Form(max_length=4000)],
 ) -> Response:
-    try:
-        add_note(db, visitor.user, claim_id, text)
-        message = "Note added."
-    except WorklistError as exc:
-        message = f"Not added: {exc}"
-    return redirect(request, _claim_url(claim_id), flash=message)
+    return _form_action(
+        request, claim_id, lambda: add_note(db, visitor.user, claim_id, text), "Note added.", "Not added"
+    )

@@ -20,6 +20,18 @@ from worklist.db import (
     open_store,
 )
 
+
+def _head() -> str:
+    """The newest migration (each wave adds one; the tests of a migration name theirs)."""
+    from alembic.script import ScriptDirectory
+
+    from worklist.db import MIGRATIONS_DIR
+
+    head = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+    assert head is not None and head >= "0005"
+    return head
+
+
 TABLES = {"users", "api_tokens", "queue_claims", "claim_revisions", "claim_scores", "claim_rules", "notes",
           "outcomes", "audit_events", "app_settings"}
 
@@ -28,7 +40,7 @@ def test_an_empty_database_upgrades_to_head(store_url: str) -> None:
     engine = make_engine(store_url)
     assert current_revision(engine) is None
     migrate(engine)
-    assert current_revision(engine) == "0004"
+    assert current_revision(engine) == _head()
     assert TABLES <= set(inspect(engine).get_table_names())
     engine.dispose()
 
@@ -42,7 +54,7 @@ def test_a_database_at_the_previous_revision_upgrades_and_keeps_its_rows(store_u
         connection.execute(text("INSERT INTO users (name, role, disabled, created_at) "
                                 "VALUES ('old', 'admin', false, CURRENT_TIMESTAMP)"))
     migrate(engine)
-    assert current_revision(engine) == "0004"
+    assert current_revision(engine) == _head()
     with engine.connect() as connection:
         assert connection.execute(text("SELECT name FROM users")).scalars().all() == ["old"]
     engine.dispose()

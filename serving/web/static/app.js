@@ -22,8 +22,13 @@ document.addEventListener("DOMContentLoaded", function () {
       var was = current ? current.getAttribute("data-risk") : "";
       var risk = Number(answer.body.risk).toFixed(4);
       out.setAttribute("data-what-if-risk", risk);
+      var reasons = answer.body.reasons || [];
+      var likely = reasons.length ? " Likely reason: " + reasons.slice(0, 3).map(function (r) {
+        return r.family + " " + Number(r.probability).toFixed(4);
+      }).join(", ") + "." : "";
+      out.setAttribute("data-what-if-reason", reasons.length ? reasons[0].family : "");
       out.textContent = "With these changes the risk would be " + risk + (was ? " (now " + was + ")" : "") +
-        "; " + answer.body.problems.length + " problems left. Not saved.";
+        "; " + answer.body.problems.length + " problems left." + likely + " Not saved.";
     }).catch(function () { out.textContent = "Cannot re-score: the server did not answer."; });
   });
 });
