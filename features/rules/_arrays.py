@@ -1,32 +1,20 @@
 """Array helpers shared by the engine and the featurizer.
 
 String work (regexes, set membership, reference look-ups) runs once per *distinct* value: claim
-files repeat a few hundred codes over millions of lines. pandas' hash tables are the fast way to
-find them on big arrays, but cost ~20 µs per call, which the single-claim path cannot afford 30
-times; below a small size a dict does the same job in a few µs.
-
-The hash tables are called directly rather than through ``pd.factorize``: on an object column
-``pd.factorize`` first builds a null mask and checks every value is a string (~60 ns a row, twice
-the hashing itself), and sizes its table for all rows although claim columns hold few distinct
-values. The frame's columns never mix ``None`` with ``NaN``, so neither pass is needed here.
+files repeat a few hundred codes over millions of lines. ``pd.factorize`` is the fast way to find
+them on big arrays, but costs ~20 µs per call, which the single-claim path cannot afford 30 times;
+below a small size a dict does the same job in a few µs.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-try:  # pandas' own hash tables (untyped in pandas-stubs); the import path is stable since pandas 1.0
-    _hashtable: Any = importlib.import_module("pandas._libs.hashtable")
-except ImportError:  # pragma: no cover - a pandas without them falls back to pd.factorize
-    _hashtable = None
-
 SMALL = 64
-_SIZE_HINT = 1024  # tables grow as needed; sizing them for every row costs more than regrowing
 
 
 def factorize(values: np.ndarray) -> tuple[np.ndarray, list[Any]]:
@@ -36,25 +24,12 @@ def factorize(values: np.ndarray) -> tuple[np.ndarray, list[Any]]:
         seen: dict[Any, int] = {}
         codes = np.array([seen.setdefault(v, len(seen)) for v in values.tolist()], dtype=np.int64)
         return codes, list(seen)
-    table_type = _TABLES.get(values.dtype.kind) if _hashtable is not None else None
-    if table_type is not None and (values.dtype.kind == "O" or values.dtype == np.int64):
-        table = table_type(_SIZE_HINT)
-        uniques, codes_ht = table.factorize(values, na_sentinel=-1, na_value=None, mask=None, ignore_na=False)
-        found = uniques.tolist()
-        if values.dtype == object:
-            found = [None if isinstance(u, float) and u != u else u for u in found]
-        return codes_ht.astype(np.int64, copy=False), found
     codes_pd, uniques = pd.factorize(values, use_na_sentinel=False)
     found = list(uniques)
     if values.dtype == object:
         # pandas hands back a missing string as NaN; the columnar form (and every check here) uses None
         found = [None if isinstance(u, float) and u != u else u for u in found]
     return codes_pd.astype(np.int64, copy=False), found
-
-
-_TABLES: dict[str, Any] = (
-    {"O": _hashtable.PyObjectHashTable, "i": _hashtable.Int64HashTable} if _hashtable is not None else {}
-)
 
 
 def rows_where(mask: np.ndarray) -> np.ndarray:
