@@ -360,10 +360,14 @@ def _cpu_seconds() -> float:
 
 
 def check_figures(n_claims: int, repeats: int = REPEATS) -> dict[str, Any]:
-    """``claimrisk check`` with 1 and 2 worker processes against an orjson-only parse of the same
-    file (one ``orjson.loads`` per line), measured in interleaved rounds (parse, check 1, check 2)
-    so a change in the machine's load hits all three alike; ratios are medians of per-round ratios.
-    CPU includes the workers; the 1-minute load average is taken after each figure."""
+    """``claimrisk check`` with 1 and 2 worker processes against two plain parses of the same file:
+    the plain Arrow JSON parse (``pyarrow.json.read_json`` with its defaults: the issue's floor is
+    check <= 3.5x it) and an orjson-only parse (one ``orjson.loads`` per line, the stricter
+    reference), measured in interleaved rounds so a change in the machine's load hits all of them
+    alike; ratios are medians of per-round ratios. CPU includes the workers; the 1-minute load
+    average is taken after each figure."""
+    import pyarrow.json as pa_json
+
     from features.commands import WORKERS_ENV, check
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -375,19 +379,25 @@ def check_figures(n_claims: int, repeats: int = REPEATS) -> dict[str, Any]:
                 for line in fh:
                     orjson.loads(line)
 
+        def arrow_parse() -> None:
+            pa_json.read_json(jsonl)
+
         def timed(run: Callable[[], Any]) -> tuple[float, float, float]:
             started, cpu = time.perf_counter(), _cpu_seconds()
             run()
             wall, used = time.perf_counter() - started, _cpu_seconds() - cpu
             return wall, used, os.getloadavg()[0]
 
-        rounds: dict[str, list[tuple[float, float, float]]] = {"parse": [], "check_1": [], "check_2": []}
+        rounds: dict[str, list[tuple[float, float, float]]] = {
+            "parse": [], "arrow_parse": [], "check_1": [], "check_2": []
+        }
         outputs: dict[int, bytes] = {}
         saved = os.environ.get(WORKERS_ENV)
         try:
             with _parallel_for_any_size():  # forced, whatever the file size: the figures are about the workers
                 for _ in range(repeats):
                     rounds["parse"].append(timed(parse_only))
+                    rounds["arrow_parse"].append(timed(arrow_parse))
                     for workers in (1, 2):
                         os.environ[WORKERS_ENV] = str(workers)
                         rounds[f"check_{workers}"].append(timed(lambda: check(input_path=jsonl, output_path=out)))
@@ -403,8 +413,8 @@ def check_figures(n_claims: int, repeats: int = REPEATS) -> dict[str, Any]:
     def med(name: str, k: int) -> float:
         return statistics.median(r[k] for r in rounds[name])
 
-    def ratio(name: str, k: int) -> float:
-        return statistics.median(a[k] / b[k] for a, b in zip(rounds[name], rounds["parse"], strict=True))
+    def ratio(name: str, k: int, base: str = "parse") -> float:
+        return statistics.median(a[k] / b[k] for a, b in zip(rounds[name], rounds[base], strict=True))
 
     figures: dict[str, Any] = {"check_claims": n_checked, "check_repeats": repeats}
     for name in rounds:
@@ -414,6 +424,8 @@ def check_figures(n_claims: int, repeats: int = REPEATS) -> dict[str, Any]:
     for name in ("check_1", "check_2"):
         figures[f"{name}_vs_parse_ratio"] = round(ratio(name, 0), 2)
         figures[f"{name}_cpu_vs_parse_cpu_ratio"] = round(ratio(name, 1), 2)
+        figures[f"{name}_vs_arrow_parse_ratio"] = round(ratio(name, 0, "arrow_parse"), 2)
+        figures[f"{name}_cpu_vs_arrow_parse_cpu_ratio"] = round(ratio(name, 1, "arrow_parse"), 2)
     figures["check_1_claims_per_s"] = round(n_checked / med("check_1", 0))
     figures["check_rounds"] = [
         {name: tuple(round(v, 3) for v in rounds[name][k]) for name in rounds} for k in range(repeats)
@@ -502,6 +514,9 @@ def main() -> dict[str, Any]:
         "check_2_workers_vs_parse_ratio": checked["check_2_vs_parse_ratio"],
         "check_cpu_vs_parse_cpu_ratio": checked["check_1_cpu_vs_parse_cpu_ratio"],
         "check_2_workers_cpu_vs_parse_cpu_ratio": checked["check_2_cpu_vs_parse_cpu_ratio"],
+        "arrow_parse_s": checked["arrow_parse_s"],
+        "check_vs_arrow_parse_ratio": checked["check_1_vs_arrow_parse_ratio"],
+        "check_2_workers_vs_arrow_parse_ratio": checked["check_2_vs_arrow_parse_ratio"],
         "check_load_1m": checked["check_1_load_1m"],
         "single_claim_us_p50": round(float(p50), 1),
         "single_claim_us_p99": round(float(p99), 1),
