@@ -8,6 +8,7 @@ rejected, 2 the command could not run. No traceback reaches the user; ``CLAIMRIS
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -20,137 +21,72 @@ from claimrisk import __version__
 EXIT_OK, EXIT_REJECTED, EXIT_FAILED = 0, 1, 2
 
 
-def _synth(args: argparse.Namespace) -> int:
-    from synthetic.commands import synth
-
-    return synth(n_claims=args.claims, seed=args.seed, out=args.out, x12=args.x12)
+_NOT_OPTIONS = frozenset({"command", "action", "run"})  # the sub-command's own names, not its options
 
 
-def _check(args: argparse.Namespace) -> int:
-    from features.commands import check
+class Command:
+    """What a sub-command runs: the function ``module:function`` of a lower package, imported only
+    when its command runs (so that ``claimrisk convert`` does not pay for scikit-learn and MLflow
+    imports), called with each option the command parsed as the keyword of the same name, or of the
+    name ``renamed`` gives it (None: the option is not passed, e.g. a required flag that only makes
+    the call say what it does). The parser lines are then the one place a command's options are
+    listed; ``tests/architecture/test_cli_dispatch.py`` binds every command's keywords to its function."""
 
-    return check(input_path=args.input, output_path=args.output)
+    def __init__(self, target: str, **renamed: str | None) -> None:
+        self.module, _, self.name = target.partition(":")
+        self.renamed = renamed
 
+    def function(self) -> Callable[..., int]:
+        function: Callable[..., int] = getattr(importlib.import_module(self.module), self.name)
+        return function
 
-def _convert(args: argparse.Namespace) -> int:
-    from edi.commands import convert
+    def keywords(self, args: argparse.Namespace) -> dict[str, Any]:
+        options = {self.renamed.get(key, key): value for key, value in vars(args).items() if key not in _NOT_OPTIONS}
+        return {keyword: value for keyword, value in options.items() if keyword is not None}
 
-    return convert(input_path=args.input, output_path=args.output)
-
-
-def _remits(args: argparse.Namespace) -> int:
-    from edi.commands import remits
-
-    return remits(input_path=args.input, output_path=args.output)
-
-
-def _train(args: argparse.Namespace) -> int:
-    from training.commands import train
-
-    return train(
-        claims_path=args.claims,
-        remits_path=args.remits,
-        promote=args.promote,
-        truth_path=args.truth,
-        holdout_fraction=args.holdout_fraction,
-        target_precision=args.target_precision,
-        models_dir=args.models_dir,
-        backtest_folds=args.backtest_folds,
-    )
+    def __call__(self, args: argparse.Namespace) -> int:
+        return self.function()(**self.keywords(args))
 
 
-def _score(args: argparse.Namespace) -> int:
-    from serving.commands import score
-
-    return score(input_path=args.input, output_path=args.output, threshold=args.threshold, fixes=args.fixes)
-
-
-def _serve(args: argparse.Namespace) -> int:
-    from serving.commands import serve
-
-    return serve(host=args.host, port=args.port, workers=args.workers)
-
-
-def _drift(args: argparse.Namespace) -> int:
-    from serving.drift import drift
-
-    return drift(claims_path=args.claims, output_path=args.output)
-
-
-def _payers(args: argparse.Namespace) -> int:
-    from serving.payer_report import payers
-
-    return payers(claims_path=args.claims, remits_path=args.remits, output_dir=args.output)
-
-
-def _import_reference(args: argparse.Namespace) -> int:
-    from reference.commands import import_reference
-
-    return import_reference(
-        crosswalk=args.crosswalk,
-        payment_limit=args.payment_limit,
-        mue=args.mue,
-        mue_effective=args.effective,
-        mue_setting=args.mue_setting,
-    )
-
-
-def _users(args: argparse.Namespace) -> int:
-    from serving import queue_commands as q
-
-    if args.action == "add":
-        return q.users_add(name=args.name, role=args.role, password_stdin=args.password_stdin)
-    if args.action == "list":
-        return q.users_list()
-    if args.action == "disable":
-        return q.users_disable(name=args.name)
-    if args.action == "password":
-        return q.users_password(name=args.name)
-    return q.users_token(name=args.name)
-
-
-def _queue(args: argparse.Namespace) -> int:
-    from serving import queue_commands as q
-
-    if args.action == "import":
-        return q.queue_import(input_path=args.input)
-    if args.action == "export":
-        return q.queue_export(output_path=args.output, status=args.status, fmt=args.format)
-    if args.action == "outcomes":
-        return q.queue_outcomes(input_path=args.input)
-    return q.queue_rescore()
+_PATHS = {"input": "input_path", "output": "output_path"}
 
 
 def _add_worklist_parsers(sub: Any) -> None:
     """``claimrisk users ...`` and ``claimrisk queue ...`` (CONTRACT §8)."""
     users = sub.add_parser("users", help="worklist users, roles and personal API tokens")
-    users.set_defaults(run=_users)
     actions = users.add_subparsers(dest="action", required=True)
     p = actions.add_parser("add", help="create a user (the password is read from standard input)")
     p.add_argument("name")
     p.add_argument("--role", choices=["biller", "analyst", "admin"], required=True)
     p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    actions.add_parser("list", help="list the users")
+    p.set_defaults(run=Command("serving.queue_commands:users_add"))
+    actions.add_parser("list", help="list the users").set_defaults(run=Command("serving.queue_commands:users_list"))
     for action, text in (("disable", "disable a user (sign-in and tokens stop working)"),
                          ("token", "print a new personal API token for the user")):
-        actions.add_parser(action, help=text).add_argument("name")
+        p = actions.add_parser(action, help=text)
+        p.add_argument("name")
+        p.set_defaults(run=Command(f"serving.queue_commands:users_{action}"))
     p = actions.add_parser("password", help="set a user's password")
     p.add_argument("name")
     p.add_argument("--password-stdin", action="store_true", required=True, help="read it from standard input")
+    p.set_defaults(run=Command("serving.queue_commands:users_password", password_stdin=None))
 
     queue = sub.add_parser("queue", help="the worklist: import, export, outcomes, rescore")
-    queue.set_defaults(run=_queue)
     actions = queue.add_subparsers(dest="action", required=True)
     p = actions.add_parser("import", help="score claims (JSONL or 837, file or folder) into the worklist")
     p.add_argument("--input", type=Path, required=True)
+    p.set_defaults(run=Command("serving.queue_commands:queue_import", **_PATHS))
     p = actions.add_parser("export", help="the queue (csv, parquet) or its claims (jsonl, 837)")
     p.add_argument("--output", type=Path, required=True)
     p.add_argument("--status", choices=["new", "in_review", "fixed", "ready", "sent", "dismissed"], default=None)
     p.add_argument("--format", choices=["csv", "parquet", "jsonl", "837"], default=None,
                    help="default: from the output's extension")
+    p.set_defaults(run=Command("serving.queue_commands:queue_export", format="fmt", **_PATHS))
     p = actions.add_parser("outcomes", help="attach 835 or remittance JSONL outcomes to queued claims")
     p.add_argument("--input", type=Path, required=True)
-    actions.add_parser("rescore", help="re-score every open claim with the current champion")
+    p.set_defaults(run=Command("serving.queue_commands:queue_outcomes", **_PATHS))
+    p = actions.add_parser("rescore", help="re-score every open claim with the current champion")
+    p.set_defaults(run=Command("serving.queue_commands:queue_rescore"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -163,22 +99,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--x12", action="store_true", help="also write claims.837 and remits.835")
-    p.set_defaults(run=_synth)
+    p.set_defaults(run=Command("synthetic.commands:synth", claims="n_claims"))
 
     p = sub.add_parser("check", help="rules only: one result per claim")
     p.add_argument("--input", type=Path, required=True, help="JSONL claims or an X12 837 file")
     p.add_argument("--output", type=Path, required=True, help="JSONL results")
-    p.set_defaults(run=_check)
+    p.set_defaults(run=Command("features.commands:check", **_PATHS))
 
     p = sub.add_parser("convert", help="X12 837P/837I -> contract claims (JSONL)")
     p.add_argument("--input", type=Path, required=True)
     p.add_argument("--output", type=Path, required=True)
-    p.set_defaults(run=_convert)
+    p.set_defaults(run=Command("edi.commands:convert", **_PATHS))
 
     p = sub.add_parser("remits", help="X12 835 -> remittance rows (JSONL)")
     p.add_argument("--input", type=Path, required=True)
     p.add_argument("--output", type=Path, required=True)
-    p.set_defaults(run=_remits)
+    p.set_defaults(run=Command("edi.commands:remits", **_PATHS))
 
     p = sub.add_parser("train", help="train, evaluate and register a model from claims and remits")
     p.add_argument("--claims", type=Path, required=True, help="file or folder of JSONL/837")
@@ -189,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target-precision", type=float, default=0.8, help="operating point: precision to hold")
     p.add_argument("--models-dir", type=Path, default=None, help="export folder (default: models/)")
     p.add_argument("--backtest-folds", type=int, default=3, help="months of the rolling backtest (0: none)")
-    p.set_defaults(run=_train)
+    p.set_defaults(run=Command("training.commands:train", claims="claims_path", remits="remits_path", truth="truth_path"))
 
     p = sub.add_parser("score", help="batch scoring to a worklist ranked by expected loss")
     p.add_argument("--input", type=Path, required=True, help="JSONL claims or an X12 837 file")
@@ -201,25 +137,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="also re-score every claim's fixes: total_charge, best_fix, risk_if_best_fixed, risk_if_all_fixed, "
         "recoverable (dollars the fixes win back)",
     )
-    p.set_defaults(run=_score)
+    p.set_defaults(run=Command("serving.commands:score", **_PATHS))
 
     p = sub.add_parser("serve", help="run the HTTP API")
     p.add_argument("--host", default=os.environ.get("CLAIMRISK_HOST", "127.0.0.1"))
     p.add_argument("--port", type=int, default=int(os.environ.get("CLAIMRISK_PORT", "8000")))
     p.add_argument("--workers", type=int, default=None,
                    help="worker processes (default: CLAIMRISK_WORKERS, else the usable cores)")
-    p.set_defaults(run=_serve)
+    p.set_defaults(run=Command("serving.commands:serve"))
 
     p = sub.add_parser("drift", help="PSI report of claims against the champion's training window (JSON)")
     p.add_argument("--claims", type=Path, required=True, help="file or folder of JSONL/837 (recent claims)")
     p.add_argument("--output", type=Path, required=True, help="the JSON report")
-    p.set_defaults(run=_drift)
+    p.set_defaults(run=Command("serving.drift:drift", claims="claims_path", output="output_path"))
 
     p = sub.add_parser("payers", help="what each payer does with each rule: payers.json, a report, suggestions")
     p.add_argument("--claims", type=Path, required=True, help="file or folder of JSONL/837")
     p.add_argument("--remits", type=Path, required=True, help="file or folder of JSONL/835")
     p.add_argument("--output", type=Path, required=True, help="folder for payers.json, payers.md and plots")
-    p.set_defaults(run=_payers)
+    p.set_defaults(run=Command("serving.payer_report:payers", claims="claims_path", remits="remits_path", output="output_dir"))
 
     p = sub.add_parser("import-reference", help="import a new quarter of CMS reference files")
     p.add_argument("--crosswalk", type=Path, default=None, help="CMS ASP NDC-HCPCS crosswalk CSV")
@@ -229,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the MUE table's effective date (CMS gives it only in the file name)")
     p.add_argument("--mue-setting", choices=["practitioner", "outpatient"], default=None,
                    help="the MUE table's setting when its header does not name it")
-    p.set_defaults(run=_import_reference)
+    p.set_defaults(run=Command("reference.commands:import_reference", effective="mue_effective"))
     _add_worklist_parsers(sub)
     return parser
 

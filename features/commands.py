@@ -88,7 +88,11 @@ def worker_count() -> int:
 def _parallel_worthy(file: Path) -> bool:
     from inputs.sources import FileFormat, sniff_format
 
-    return file.stat().st_size >= parallel.MIN_FILE_BYTES and sniff_format(file) is FileFormat.JSONL
+    return (
+        file.stat().st_size >= parallel.MIN_FILE_BYTES
+        and "fork" in multiprocessing.get_all_start_methods()  # the workers are forked (map_parts)
+        and sniff_format(file) is FileFormat.JSONL
+    )
 
 
 # ------------------------------------------------------------------------------ output assembly
@@ -180,36 +184,34 @@ def _write(payloads: list[pa.Buffer], errors: list[RecordError], n_claims: int, 
 
 # ------------------------------------------------------------------------------ worker processes
 def _check_in_parts(file: Path, workers: int, header: dict[str, str]) -> tuple[list[pa.Buffer], list[RecordError], int]:
-    """Read, evaluate and serialise the parts of one JSONL file in ``workers`` processes.
+    """Read, evaluate and serialise the parts of one JSONL file in ``workers`` forked processes
+    (``claims.parallel.map_parts``, the pool ``score`` and the queue import use too).
 
-    'fork' where the platform has it: the children start with the policies and reference data
-    already loaded. Parts come back in file order (``imap``) with their error lines already in
-    place (a part's records are a contiguous run of lines), so the parts' bytes, one after the
-    other, are the output; every part uses the same ``today`` for a missing submission date."""
-    from claims.jsonl import numbered_parts
-
-    cuts = parallel.part_cuts(file, workers, PART_BYTES)
+    The children start with the policies and reference data already loaded. Parts come back in
+    file order with their error lines already in place (a part's records are a contiguous run of
+    lines), so the parts' bytes, one after the other, are the output; every part uses the same
+    ``today`` for a missing submission date."""
     today = dt.date.today()
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    context = multiprocessing.get_context(method)
+
+    def work(part: tuple[int, int, int]) -> tuple[bytes, list[RecordError], int]:
+        return _check_part(file, part, today, header)
+
     payloads: list[pa.Buffer] = []
     errors: list[RecordError] = []
     n_claims = 0
-    # a generator: parts are numbered (their lines counted) while the first ones are being read
-    tasks = ((str(file), start, stop, lines_before, today, header) for start, stop, lines_before in numbered_parts(file, cuts))
-    with context.Pool(min(workers, len(cuts) - 1), initializer=parallel.init_part_worker) as pool:
-        for blob, part_errors, part_claims in pool.imap(_check_part, tasks):
-            payloads.append(pa.py_buffer(blob))
-            errors.extend(part_errors)
-            n_claims += part_claims
+    for blob, part_errors, part_claims in parallel.map_parts(file, workers, PART_BYTES, work):
+        payloads.append(pa.py_buffer(blob))
+        errors.extend(part_errors)
+        n_claims += part_claims
     return payloads, errors, n_claims
 
 
-def _check_part(task: tuple[str, int, int, int, dt.date, dict[str, str]]) -> tuple[bytes, list[RecordError], int]:
+def _check_part(
+    file: Path, part: tuple[int, int, int], today: dt.date, header: dict[str, str]
+) -> tuple[bytes, list[RecordError], int]:
     """(output bytes of one part, its read errors, claims read): one bytes object crosses the pipe."""
     from claims.jsonl import read_claims_jsonl_part
 
-    path, start, stop, lines_before, today, header = task
-    read = read_claims_jsonl_part(Path(path), start, stop, lines_before, today=today)
+    read = read_claims_jsonl_part(file, *part, today=today)
     fired = evaluate(read.frame, policies=default_policies(), reference=default_reference())
     return _output(read, fired, header).to_pybytes(), list(read.errors), read.frame.n_claims

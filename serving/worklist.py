@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -83,14 +82,11 @@ def reason_columns(reasons: np.ndarray | None, n_claims: int) -> dict[str, pa.Ar
             "top_reason": pa.nulls(n_claims, type=pa.string()),
             "top_reason_probability": pa.nulls(n_claims, type=pa.float64()),
         }
-    from features.denial_reasons import FAMILIES
+    from features.denial_reasons import FAMILIES, top_families
 
-    top = np.argmax(reasons, axis=1)  # ties: the first family in contract order, as the API's stable sort
+    top, probability = top_families(reasons)  # the store's and the API's pick, ties included
     names = pa.array(FAMILIES, type=pa.string()).take(pa.array(top))
-    return {
-        "top_reason": names,
-        "top_reason_probability": pa.array(reasons[np.arange(n_claims), top], type=pa.float64()),
-    }
+    return {"top_reason": names, "top_reason_probability": pa.array(probability, type=pa.float64())}
 
 
 def fix_columns(arrays: ScoreArrays, charges: np.ndarray) -> dict[str, pa.Array]:
@@ -173,50 +169,36 @@ def score_file(
 
 
 # ------------------------------------------------------------------------------ worker processes
-_PART_JOB: tuple[Scorer, float | None, bool, Path, dt.date] | None = None  # set before the fork; inherited
-_PART_LOCK = threading.Lock()
-
-
 def _score_in_parts(
     scorer: Scorer, file: Path, threshold: float | None, workers: int, fixes: bool
 ) -> tuple[pa.Table, list[RecordError]]:
-    """Forked workers inherit the loaded model and reference data (nothing is pickled but the byte
-    ranges in and each part's table out); every part reads with the same ``today``."""
-    from claims.jsonl import numbered_parts
+    """The parts of ``file`` scored in the command's one fork pool (``claims.parallel.map_parts``):
+    the workers inherit the loaded model and reference data (nothing is pickled but the byte ranges
+    in and each part's table out); every part reads with the same ``today``."""
+    from training.calibration import predict_on_one_thread
 
-    global _PART_JOB
-    cuts = parallel.part_cuts(file, workers, PART_BYTES)
+    today = dt.date.today()
+
+    def work(part: tuple[int, int, int]) -> tuple[pa.Table | None, list[RecordError]]:
+        return _score_part(scorer, threshold, fixes, file, today, part)
+
     tables: list[pa.Table] = []
     errors: list[RecordError] = []
-    with _PART_LOCK:  # one job at a time: the workers read it from this module's global
-        _PART_JOB = (scorer, threshold, fixes, file, dt.date.today())
-        try:
-            context = multiprocessing.get_context("fork")
-            with context.Pool(min(workers, len(cuts) - 1), initializer=_init_part_worker) as pool:
-                # parts are numbered (their lines counted) while the first ones are being read
-                for table, part_errors in pool.imap(_score_part, numbered_parts(file, cuts)):
-                    if table is not None:
-                        tables.append(table)
-                    errors.extend(part_errors)
-        finally:
-            _PART_JOB = None
+    # the parent's OpenMP pool did not survive the fork: each worker predicts on its one core
+    for table, part_errors in parallel.map_parts(file, workers, PART_BYTES, work, initializer=predict_on_one_thread):
+        if table is not None:
+            tables.append(table)
+        errors.extend(part_errors)
     if not tables:
         return build_worklist(scorer, ClaimFrame.empty(), threshold, fixes=fixes), errors
     return _ranked(pa.concat_tables(tables)), errors
 
 
-def _init_part_worker() -> None:
-    from training.calibration import predict_on_one_thread
-
-    parallel.init_part_worker()
-    predict_on_one_thread()  # the parent's OpenMP pool did not survive the fork
-
-
-def _score_part(part: tuple[int, int, int]) -> tuple[pa.Table | None, list[RecordError]]:
+def _score_part(
+    scorer: Scorer, threshold: float | None, fixes: bool, file: Path, today: dt.date, part: tuple[int, int, int]
+) -> tuple[pa.Table | None, list[RecordError]]:
     from claims.jsonl import read_claims_jsonl_part
 
-    assert _PART_JOB is not None, "worker started without the job (not forked?)"
-    scorer, threshold, fixes, file, today = _PART_JOB
     read = read_claims_jsonl_part(file, *part, today=today)
     table = score_chunk(scorer, read.frame, threshold, fixes) if read.frame.n_claims else None
     return table, list(read.errors)

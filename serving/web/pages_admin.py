@@ -19,6 +19,7 @@ from markupsafe import Markup
 from serving.model_store import ModelStore
 from serving.web.charts import Series, line_chart
 from serving.web.context import CsrfDep, DbDep, Visitor, needs, page_errors, redirect, render
+from serving.web.forms import NewUserForm, PasswordResetForm, RoleForm
 from training.model_card import render_model_card
 from worklist.errors import WorklistError
 from worklist.outcomes import CalibrationBin, CurvePoint, dollars_caught, payer_outcomes, results, rule_lift
@@ -48,15 +49,10 @@ def _admin_action(request: Request, action: Any, done: str) -> Response:
 
 
 @router.post("/admin/users", dependencies=[CsrfDep])
-def create_user(
-    request: Request,
-    db: DbDep,
-    visitor: Admin,
-    name: Annotated[str, Form(max_length=80)],
-    role: Annotated[str, Form(max_length=16)],
-    password: Annotated[str, Form(max_length=1024)],
-) -> Response:
-    return _admin_action(request, lambda: add_user(db, visitor.user, name, role, password), f"User {name} created.")
+def create_user(request: Request, db: DbDep, visitor: Admin, form: Annotated[NewUserForm, Form()]) -> Response:
+    return _admin_action(
+        request, lambda: add_user(db, visitor.user, form.name, form.role, form.password), f"User {form.name} created."
+    )
 
 
 @router.post("/admin/users/{name}/disable", dependencies=[CsrfDep])
@@ -66,18 +62,18 @@ def disable(request: Request, db: DbDep, visitor: Admin, name: str) -> Response:
 
 @router.post("/admin/users/{name}/password", dependencies=[CsrfDep])
 def reset_password(
-    request: Request, db: DbDep, visitor: Admin, name: str, password: Annotated[str, Form(max_length=1024)]
+    request: Request, db: DbDep, visitor: Admin, name: str, form: Annotated[PasswordResetForm, Form()]
 ) -> Response:
     return _admin_action(
-        request, lambda: set_password(db, visitor.user, name, password), f"Password of {name} reset."
+        request, lambda: set_password(db, visitor.user, name, form.password), f"Password of {name} reset."
     )
 
 
 @router.post("/admin/users/{name}/role", dependencies=[CsrfDep])
-def change_role(
-    request: Request, db: DbDep, visitor: Admin, name: str, role: Annotated[str, Form(max_length=16)]
-) -> Response:
-    return _admin_action(request, lambda: set_role(db, visitor.user, name, role), f"Role of {name} set to {role}.")
+def change_role(request: Request, db: DbDep, visitor: Admin, name: str, form: Annotated[RoleForm, Form()]) -> Response:
+    return _admin_action(
+        request, lambda: set_role(db, visitor.user, name, form.role), f"Role of {name} set to {form.role}."
+    )
 
 
 def _flat_metrics(metrics: Any, prefix: str = "") -> list[tuple[str, float]]:

@@ -24,6 +24,7 @@ from serving.web.context import (
     session_codec,
     web_settings,
 )
+from serving.web.forms import PasswordChangeForm, SignInForm
 from serving.web.security import COOKIE_NAME, WebSession, new_csrf, password_mark, sign_in_wait
 from worklist.errors import AuthenticationFailed, InvalidInput
 from worklist.users import authenticate_password, set_password
@@ -40,26 +41,21 @@ def login_page(request: Request, db: DbDep, next: str | None = None) -> Response
 
 
 @router.post("/login", dependencies=[CsrfDep])
-def sign_in(
-    request: Request,
-    db: DbDep,
-    username: Annotated[str, Form(max_length=80)] = "",
-    password: Annotated[str, Form(max_length=1024)] = "",
-    next: Annotated[str, Form(max_length=2000)] = "/app/",
-) -> Response:
-    wait = sign_in_wait(db, username, web_settings(request.app))
+def sign_in(request: Request, db: DbDep, form: Annotated[SignInForm, Form()]) -> Response:
+    next_path = safe_next(form.next)
+    wait = sign_in_wait(db, form.username, web_settings(request.app))
     if wait > 0:
         message = f"Too many failed sign-ins. Wait {wait} seconds, then try again."
-        response: Response = render(request, "login.html", 429, next_path=safe_next(next), error=message, username=username)
+        response: Response = render(request, "login.html", 429, next_path=next_path, error=message, username=form.username)
         response.headers["Retry-After"] = str(wait)
         return response
     try:
-        user = authenticate_password(db, username, password)
+        user = authenticate_password(db, form.username, form.password)
     except AuthenticationFailed:
         message = "The user name or password is not right."
-        return render(request, "login.html", 401, next_path=safe_next(next), error=message, username=username)
+        return render(request, "login.html", 401, next_path=next_path, error=message, username=form.username)
     session = WebSession(csrf=new_csrf(), user_id=user.id, password_mark=password_mark(user))
-    response = redirect(request, safe_next(next))
+    response = redirect(request, next_path)
     return keep_session(request, response, session)
 
 
@@ -78,21 +74,16 @@ def password_page(request: Request, visitor: VisitorDep) -> Response:
 
 @router.post("/account/password", dependencies=[CsrfDep])
 def change_password(
-    request: Request,
-    db: DbDep,
-    visitor: VisitorDep,
-    current: Annotated[str, Form(max_length=1024)],
-    new: Annotated[str, Form(max_length=1024)],
-    repeat: Annotated[str, Form(max_length=1024)],
+    request: Request, db: DbDep, visitor: VisitorDep, form: Annotated[PasswordChangeForm, Form()]
 ) -> Response:
     """Every user may change their own password, after proving they know the current one."""
     error = None
-    if new != repeat:
+    if form.new != form.repeat:
         error = "The two new passwords differ."
     else:
         try:
-            authenticate_password(db, visitor.user.name, current)
-            set_password(db, visitor.user, visitor.user.name, new)
+            authenticate_password(db, visitor.user.name, form.current)
+            set_password(db, visitor.user, visitor.user.name, form.new)
         except AuthenticationFailed:
             error = "The current password is not right."
         except InvalidInput as exc:

@@ -5,27 +5,20 @@ Chromium comes from the ``chromium`` package (``make system-deps`` installs it),
 a skipped browser test would hide exactly what it is there to catch.
 
 The server is ``claimrisk serve`` (benchmarks.web_setup) on a free loopback port, with the real
-fixture model and a SQLite worklist store filled with the 200 fixture claims scored by it.
+fixture model and a SQLite worklist store filled with the 200 fixture claims scored by it (the web
+tests' fixtures, ``tests/web_store_fixtures.py``; a private copy of the store per test).
 """
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from benchmarks.web_setup import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    PASSWORDS,
-    WebServer,
-    export_fixture_model,
-    fill_store,
-    start_web_server,
-)
+from benchmarks.web_setup import CHROMIUM, CHROMIUM_ARGS, PASSWORDS, WebServer, start_web_server
+from tests.web_store_fixtures import filled_db_template, store_copy, web_models_dir  # noqa: F401 - fixtures
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "images"
 
@@ -47,29 +40,14 @@ def chromium() -> Iterator[Any]:
             browser.close()
 
 
-@pytest.fixture(scope="session")
-def browser_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return export_fixture_model(tmp_path_factory.mktemp("browser-models"))
-
-
-@pytest.fixture(scope="session")
-def browser_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("browser-db") / "worklist.db"
-    fill_store(f"sqlite:///{path}")
-    return path
+@pytest.fixture
+def database_url(filled_db_template: Path, tmp_path: Path) -> str:  # noqa: F811
+    return store_copy(filled_db_template, tmp_path)
 
 
 @pytest.fixture
-def database_url(browser_db_template: Path, tmp_path: Path) -> str:
-    """A private copy of the filled store for one test (tests change claims)."""
-    target = tmp_path / "worklist.db"
-    shutil.copyfile(browser_db_template, target)
-    return f"sqlite:///{target}"
-
-
-@pytest.fixture
-def server(browser_models: Path, database_url: str, tmp_path: Path) -> Iterator[WebServer]:
-    live = start_web_server(browser_models, database_url, tmp_path / "server.log", workers=1)
+def server(web_models_dir: Path, database_url: str, tmp_path: Path) -> Iterator[WebServer]:  # noqa: F811
+    live = start_web_server(web_models_dir, database_url, tmp_path / "server.log", workers=1)
     try:
         yield live
     finally:

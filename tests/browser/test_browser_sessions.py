@@ -20,9 +20,9 @@ pytestmark = pytest.mark.slow
 
 
 def test_browser_session_holds_across_worker_processes(
-    chromium: Any, browser_models: Path, database_url: str, tmp_path: Path, signed_in_as: Any
+    chromium: Any, web_models_dir: Path, database_url: str, tmp_path: Path, signed_in_as: Any
 ) -> None:
-    server = start_web_server(browser_models, database_url, tmp_path / "two.log", workers=2)
+    server = start_web_server(web_models_dir, database_url, tmp_path / "two.log", workers=2)
     try:
         first = chromium.new_context(viewport={"width": 1366, "height": 768})
         page = first.new_page()

@@ -108,7 +108,7 @@ def _ndc_for(code: str) -> str:
 
 
 def test_browser_what_if_lowers_the_risk_after_adding_the_missing_ndc_and_save_survives_restart(
-    server: Any, page: Any, signed_in_as: Any, browser_models: Path, database_url: str, tmp_path: Path
+    server: Any, page: Any, signed_in_as: Any, web_models_dir: Path, database_url: str, tmp_path: Path
 ) -> None:
     signed_in_as(page, server.url, "bo")
     page.goto(f"{server.url}/app/?rule=NDC_MISSING")
@@ -132,7 +132,7 @@ def test_browser_what_if_lowers_the_risk_after_adding_the_missing_ndc_and_save_s
     page.get_by_role("button", name="Save as a new revision").click()
     assert "Saved as revision 2" in page.get_by_role("status").first.inner_text()
     server.stop()
-    restarted = start_web_server(browser_models, database_url, tmp_path / "restarted.log")
+    restarted = start_web_server(web_models_dir, database_url, tmp_path / "restarted.log")
     try:
         page.goto(f"{restarted.url}/app/claims/{claim_id}")  # the session outlives the restart too
         assert "/app/login" not in page.url

@@ -6,26 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from features.rules.catalog import RULES
-
-
-def drug_line(**changes: Any) -> dict[str, Any]:
-    line: dict[str, Any] = {
-        "line_number": 1, "procedure_code": "J3490", "description": "EXAMPLEMAB 100MG IV", "charge": 1000.0,
-        "units": 1, "service_date": "2026-01-10", "diagnosis_pointers": [1],
-        "drug": {"ndc": "99999-0123-01", "quantity": 20, "unit": "ML"},
-    }
-    line.update(changes)
-    return line
-
-
-def admin_line(number: int = 2, code: str = "96365") -> dict[str, Any]:
-    return {"line_number": number, "procedure_code": code, "charge": 250.0, "units": 1,
-            "service_date": "2026-01-10", "diagnosis_pointers": [1]}
-
-
-def with_lines(kit: Any, *lines: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    total = round(sum(line.get("charge") or 0.0 for line in lines), 2)
-    return kit.make_claim(lines=list(lines), total_charge=total, **changes)
+from tests.features.rules.conftest import admin_line, drug_line, with_lines  # the per-rule tests' builders
 
 
 def test_base_claim_is_clean(kit: Any) -> None:

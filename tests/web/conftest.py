@@ -1,15 +1,12 @@
 """Fixtures for the web application's server-side tests: a real app, store, model and users.
 
-The model is the real trained fixture model (``tests/data/models/pre-wave2.joblib``) exported the
-way ``claimrisk train --promote`` exports one (joblib + metadata with its sha256), so the app's own
-model store verifies and loads it. The worklist store is a fresh SQLite file per test, filled with
-the 200 fixture claims through the import service.
+The model and the filled worklist store (a private copy per test) are those of the browser tests
+(``tests/web_store_fixtures.py``).
 """
 
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,34 +14,20 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from benchmarks.web_setup import PASSWORDS, export_fixture_model, fill_store
-
-
-@pytest.fixture(scope="session")
-def web_models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return export_fixture_model(tmp_path_factory.mktemp("web-models"))
-
-
-@pytest.fixture(scope="session")
-def filled_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One filled SQLite file per session, copied for each test (an import scores 200 claims)."""
-    path = tmp_path_factory.mktemp("web-db") / "worklist.db"
-    fill_store(f"sqlite:///{path}")
-    return path
+from benchmarks.web_setup import PASSWORDS
+from tests.web_store_fixtures import filled_db_template, store_copy, web_models_dir  # noqa: F401 - fixtures
 
 
 @pytest.fixture
-def web_db(filled_db_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    target = tmp_path / "worklist.db"
-    shutil.copyfile(filled_db_template, target)
-    url = f"sqlite:///{target}"
+def web_db(filled_db_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:  # noqa: F811
+    url = store_copy(filled_db_template, tmp_path)
     monkeypatch.setenv("CLAIMRISK_DATABASE_URL", url)
     monkeypatch.delenv("CLAIMRISK_SESSION_SECRET", raising=False)
     return url
 
 
 @pytest.fixture
-def web_client(web_db: str, web_models_dir: Path) -> Iterator[TestClient]:
+def web_client(web_db: str, web_models_dir: Path) -> Iterator[TestClient]:  # noqa: F811
     from serving.app import create_app
     from serving.config import Settings
 
