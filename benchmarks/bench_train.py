@@ -39,7 +39,7 @@ LATE_CHANGE = "2025-08-15"
 TRAIN_SHARE = 0.8
 
 _CHILD = """
-import json, resource, sys, time
+import json, os, resource, sys, time
 from pathlib import Path
 from training.commands import train
 h = Path(sys.argv[1])
@@ -47,9 +47,20 @@ t = time.perf_counter()
 code = train(claims_path=h / "claims.jsonl", remits_path=h / "remits.jsonl", promote=True, truth_path=None,
              holdout_fraction=0.2, target_precision=0.8, models_dir=Path(sys.argv[2]))
 wall = time.perf_counter() - t
-print("BENCH " + json.dumps({"code": code, "wall_s": wall,
-      "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print("BENCH " + json.dumps({"code": code, "wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
+      "load_1min": os.getloadavg()[0], "peak_rss_mib": usage.ru_maxrss / 1024}))
 """
+# train's last stderr line: "claimrisk train: done in read 38.5 s, label 18.1 s, ..." (training.commands)
+_STAGES = "claimrisk train: done in "
+
+
+def _stages(stderr: str) -> dict[str, float]:
+    """Seconds per stage from train's summary line: on a shared machine the per-stage split (and the
+    CPU seconds next to the wall) says which stage a slow run lost its time in."""
+    line = next((x for x in reversed(stderr.splitlines()) if x.startswith(_STAGES)), "")
+    parts = (p.strip().rsplit(" ", 2) for p in line.removeprefix(_STAGES).split(",") if p.strip())
+    return {name: float(value) for name, value, unit in parts if unit == "s"}
 
 
 def _synth(n: int, out: Path, change: str | None = None) -> float:
@@ -83,12 +94,18 @@ def _speed(history: Path, work: Path) -> dict[str, Any]:
             raise RuntimeError(f"train run failed (exit {proc.returncode}): {proc.stderr[-2000:]}")
         result = json.loads(line.removeprefix("BENCH "))
         result["process_wall_s"] = elapsed
+        result["stages_s"] = _stages(proc.stderr)
         runs.append(result)
-        print(f"  run {i + 1}: {elapsed:.1f} s, peak {result['peak_rss_mib']:.0f} MiB", flush=True)
+        print(
+            f"  run {i + 1}: {elapsed:.1f} s ({result['cpu_s']:.0f} CPU s, load {result['load_1min']:.1f}), "
+            f"peak {result['peak_rss_mib']:.0f} MiB; stages {result['stages_s']}",
+            flush=True,
+        )
     return {
         "claims": SPEED_CLAIMS,
         "runs": runs,
         "median_wall_s": statistics.median(r["process_wall_s"] for r in runs),
+        "median_cpu_s": statistics.median(r["cpu_s"] for r in runs),
         "median_peak_rss_mib": statistics.median(r["peak_rss_mib"] for r in runs),
         "max_peak_rss_mib": max(r["peak_rss_mib"] for r in runs),
     }
@@ -119,14 +136,19 @@ def policy_follow(model: Any, frame: Any, payer_id: np.ndarray, truth: np.ndarra
     }
 
 
-def _quality(history: Path) -> dict[str, Any]:
-    """The whole procedure on the earliest TRAIN_SHARE of the history; the shipped model scores the rest."""
+def _quality(history: Path, change: str = LATE_CHANGE) -> dict[str, Any]:
+    """The whole procedure on the earliest TRAIN_SHARE of the history; the shipped model scores the rest.
+
+    As ``claimrisk train`` runs it: with the 835's denial-reason labels (the reason heads and the
+    per-rule reason rates of the recency columns). ``change``: the date of the history's policy
+    change (``LATE_CHANGE``, or the catalog's for a default history)."""
     from inputs.sources import load_claims, load_remits
     from training.commands import read_truth
     from training.dataset import build_training_data
     from training.frames import slice_claims
     from training.metrics import evaluate
     from training.pipeline import fit_and_evaluate
+    from training.reasons import claim_reasons, reasons_for_training
 
     claims = load_claims(history / "claims.jsonl")
     remits = load_remits(history / "remits.jsonl")
@@ -134,8 +156,10 @@ def _quality(history: Path) -> dict[str, Any]:
     truth = read_truth(history / "truth.jsonl", data.claim_ids)
     cut = int(round(len(data) * TRAIN_SHARE))
     timings: dict[str, float] = {}
+    earliest = head(data, cut)
     result = fit_and_evaluate(
-        head(data, cut), holdout_fraction=0.2, target_precision=0.8, truth=truth[:cut], timings=timings
+        earliest, holdout_fraction=0.2, target_precision=0.8, truth=truth[:cut], timings=timings,
+        reasons=reasons_for_training(claim_reasons(remits.rows), earliest),
     )
     print(result.report(), flush=True)
     future = slice_claims(data.frame, cut, len(data))
@@ -153,7 +177,7 @@ def _quality(history: Path) -> dict[str, Any]:
         "oracle_gap": result.oracle_gap,
         "future": scored,
         "future_roc_auc_gap": scored["oracle"]["roc_auc"] - scored["shipped"]["roc_auc"],
-        "policy_follow": policy_follow(result.model, future, data.payer_id[later], truth[later], LATE_CHANGE),
+        "policy_follow": policy_follow(result.model, future, data.payer_id[later], truth[later], change),
         "backtest": result.model.metadata["backtest"],
         "refit": result.model.metadata["refit"],
         "operating_point": result.operating_point,

@@ -2,19 +2,24 @@
 
 Targets (issue 19): importing a 100,000-claim JSONL file into an empty SQLite store >= 20,000
 claims/s timed over the whole process (start-up and model load included); the first queue page of
-50 with any one filter p95 <= 50 ms at 100,000 claims on SQLite; the PostgreSQL figure stated.
+50 with any one filter p95 <= 50 ms at 100,000 claims on SQLite; the PostgreSQL figure stated;
+a what-if re-score of one claim p95 <= 20 ms through the API.
 The import is the command itself, ``claimrisk queue import --input FILE``, run in a fresh process
 (its own start-up, model load, migrations of the empty store, forked readers) IMPORT_RUNS times
 into a new empty store each time; the median is reported with the process's wall and CPU seconds
 (its own and its workers'): the machine is shared, so wall time alone says little. The model is
 the saved fixture model (``tests/data/models/pre-wave2.joblib``) exported as a promotion exports
 it, unless ``BENCH_WORKLIST_MODELS_DIR`` names a promoted export. Pages are timed on the last store.
+The what-if is ``POST /v1/queue/claims/{id}/what-if`` against ``claimrisk serve`` (a real uvicorn,
+one worker) on that store, WHATIF_CALLS sequential calls with a biller's personal token over one
+keep-alive connection, each a different claim with one edit; p50 and p95 of the client's time.
 Run: ``.venv/bin/python -m benchmarks.bench_worklist`` (``CI=true``: 5,000 claims, one run).
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import resource
@@ -32,6 +37,8 @@ CI = os.environ.get("CI", "").lower() == "true"
 N_CLAIMS = 5_000 if CI else 100_000
 PAGE_REPEATS = 20 if CI else 60
 IMPORT_RUNS = 1 if CI else 3
+WHATIF_CALLS = 50 if CI else 200
+WHATIF_EDITS = {"lines.0.units": 2}  # a plausible biller's fix: the first line's units
 FIXTURE_MODEL = Path(__file__).resolve().parents[1] / "tests" / "data" / "models" / "pre-wave2.joblib"
 CLI_ACTOR = "claimrisk-cli"  # serving.queue_commands.CLI_ACTOR: who the command imports as
 
@@ -143,6 +150,46 @@ def bench_pages(url: str) -> dict[str, Any]:
     return out
 
 
+def bench_what_if(url: str, claim_ids: list[str]) -> dict[str, Any]:
+    """p50/p95 ms of the what-if route through a real server on the store at ``url``."""
+    import httpx
+
+    from benchmarks.web_setup import start_web_server
+    from worklist.db import open_store
+    from worklist.users import add_user, issue_token
+
+    store = open_store(url)
+    with store.session() as session:
+        add_user(session, None, "bench-biller", "biller", None)
+        token = issue_token(session, None, "bench-biller")
+    store.dispose()
+    with tempfile.TemporaryDirectory(prefix="bench-whatif-") as tmp:
+        server = start_web_server(_models_dir(Path(tmp)), url, Path(tmp) / "server.log")
+        try:
+            with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
+                times = []
+                for k, claim_id in enumerate(claim_ids[: WHATIF_CALLS + 10]):
+                    started = time.perf_counter()
+                    answer = client.post(f"/v1/queue/claims/{claim_id}/what-if", json={"edits": WHATIF_EDITS})
+                    elapsed = (time.perf_counter() - started) * 1000
+                    if answer.status_code != 200:
+                        raise RuntimeError(f"what-if answered {answer.status_code}: {answer.text[:500]}")
+                    if k >= 10:  # the first calls warm the server's caches
+                        times.append(elapsed)
+        finally:
+            server.stop()
+    times.sort()
+    return {"calls": len(times), "p50_ms": statistics.median(times), "p95_ms": times[int(0.95 * (len(times) - 1))],
+            "loadavg_after": [round(x, 2) for x in os.getloadavg()]}
+
+
+def _some_claim_ids(claims: Path, n: int) -> list[str]:
+    """Claim ids spread over the file (every k-th record), in file order."""
+    with claims.open("rb") as lines:
+        ids = [json.loads(line)["claim_id"] for line in itertools.islice(lines, 0, None, max(1, N_CLAIMS // n))]
+    return ids[:n]
+
+
 def main() -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-worklist-") as tmp:
         work = Path(tmp)
@@ -151,6 +198,7 @@ def main() -> dict[str, Any]:
         imported = bench_import(claims, sqlite_url, lambda k: f"sqlite:///{work / f'worklist-run{k}.db'}")
         results: dict[str, Any] = {"claims": N_CLAIMS, "sqlite": {"import": imported}}
         results["sqlite"]["pages"] = bench_pages(sqlite_url)
+        results["sqlite"]["what_if"] = bench_what_if(sqlite_url, _some_claim_ids(claims, WHATIF_CALLS + 10))
         try:
             from benchmarks.pg_cluster import PostgresMissing, create_database, pg_cluster
 

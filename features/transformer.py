@@ -40,6 +40,7 @@ from features.drug_units import write_unit_columns
 from features.layout import ColumnLayout, FittedCategories, feature_names, top_categories
 from features.payer_policy import PolicySet
 from features.per_claim import ClaimRows, per_claim
+from features.recency import REASON_SUFFIX
 from features.recency import RULE_SUFFIX as RECENCY_SUFFIX
 from features.rules import _arrays as A
 from features.rules.catalog import DEFAULT_NOC_CODES, RULES
@@ -181,7 +182,7 @@ class ClaimFeaturizer(TransformerMixin, BaseEstimator):
         out: dict[str, list[int]] = {}
         for rule_id in self.rule_ids_:
             cols = [self._index[f"rule:{rule_id}"]]
-            for suffix in ("lines", RECENCY_SUFFIX):
+            for suffix in ("lines", RECENCY_SUFFIX, REASON_SUFFIX):
                 if f"rule:{rule_id}:{suffix}" in self._index:
                     cols.append(self._index[f"rule:{rule_id}:{suffix}"])
             out[rule_id] = cols

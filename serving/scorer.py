@@ -9,7 +9,9 @@ each reported problem on its own (CONTRACT §4): the claim is re-scored with the
 they would read with that one problem corrected. The featurizer counts a rule as a flag
 (``rule:<ID>``: any problem of that rule on the claim) and, for line rules, the number of lines it
 fired on (``rule:<ID>:lines``); fixing line 1 of two NDC_MISSING lines leaves one line and the
-flag set, so "fix line 1" promises what fixing line 1 delivers, not what fixing both would.
+flag set, so "fix line 1" promises what fixing line 1 delivers, not what fixing both would. Any
+other column the featurizer lists for a rule (``ClaimFeaturizer.rule_columns``, e.g. the recency
+column ``rule:<ID>:payer_recent_denial_rate``) is cleared with the rule's last problem.
 ``risk_if_all_fixed`` is the risk with every reported problem corrected. All claims' originals,
 their fix variants and their all-fixed rows go through one model call, because the per-call
 overhead of a scikit-learn/LightGBM predict dwarfs the per-row cost.
@@ -111,20 +113,36 @@ class _FixVariants:
     inverse: np.ndarray
 
 
-def _rule_feature_columns(featurizer: Any) -> tuple[np.ndarray, np.ndarray]:
+def _rule_feature_columns(featurizer: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Per rule code: the feature column of its flag ``rule:<ID>`` and of its line count
     ``rule:<ID>:lines`` (-1 where the fitted featurizer has none: a rule added after the model was
-    trained, or a claim-level rule), read from ``get_feature_names_out``."""
+    trained, or a claim-level rule), read from ``get_feature_names_out``; and the rule's other
+    columns as a (rules, features) bool matrix, or None when no rule has any.
+
+    The other columns come from the featurizer's own ``rule_columns`` (every column that belongs
+    to a rule, e.g. its payer's recent denial rate on claims with that problem, ``features.recency``):
+    they describe the claim *having* the problem, so they are cleared with the flag. Reading the
+    featurizer's list, rather than guessing names here, keeps a column added to a rule from
+    surviving its fix."""
     names = _rule_names().tolist()
     flag = np.full(len(names), -1, dtype=np.int64)
     lines = np.full(len(names), -1, dtype=np.int64)
     if featurizer is None:
-        return flag, lines
-    index = {str(name): k for k, name in enumerate(featurizer.get_feature_names_out())}
+        return flag, lines, None
+    feature_names = [str(name) for name in featurizer.get_feature_names_out()]
+    index = {name: k for k, name in enumerate(feature_names)}
     for code, rule_id in enumerate(names):
         flag[code] = index.get(f"rule:{rule_id}", -1)
         lines[code] = index.get(f"rule:{rule_id}:lines", -1)
-    return flag, lines
+    per_rule: dict[str, list[int]] = getattr(featurizer, "rule_columns", None) or {}
+    other = np.zeros((len(names), len(feature_names)), dtype=bool)
+    for code, rule_id in enumerate(names):
+        other[code, per_rule.get(rule_id, [])] = True
+    known = np.flatnonzero(flag >= 0)
+    other[known, flag[known]] = False
+    known = np.flatnonzero(lines >= 0)
+    other[known, lines[known]] = False
+    return flag, lines, (other if other.any() else None)
 
 
 def rule_ids_per_claim(fired: Any, n_claims: int) -> list[list[str]]:
@@ -157,7 +175,7 @@ class Scorer:
             self.model_version = "unversioned"
         stored = meta.get("threshold", getattr(model, "threshold", None))
         self.threshold: float | None = float(stored) if stored is not None else None
-        self._flag_col, self._lines_col = _rule_feature_columns(getattr(model, "featurizer", None))
+        self._flag_col, self._lines_col, self._other_cols = _rule_feature_columns(getattr(model, "featurizer", None))
         self._cleared: np.ndarray | None = None
 
     @property
@@ -248,9 +266,11 @@ class Scorer:
 
         Fixing one problem of rule R on a claim lowers ``rule:R:lines`` by one when it is a line
         problem, and leaves the flag ``rule:R`` set while another problem of R remains on the
-        claim. Problems of the same rule and level on one claim leave the same row (two
-        NDC_MISSING lines: either fix leaves one line), so each distinct row is built and scored
-        once and ``inverse`` maps every problem to its row."""
+        claim; fixing the last problem of R also clears R's other columns (``rule_columns``: e.g.
+        the payer's recent denial rate on claims with R, which a claim without R reads as 0).
+        Problems of the same rule and level on one claim leave the same row (two NDC_MISSING
+        lines: either fix leaves one line), so each distinct row is built and scored once and
+        ``inverse`` maps every problem to its row."""
         claim = np.asarray(fired.claim_index, dtype=np.int64)
         if claim.shape[0] == 0:
             return _FixVariants(_EMPTY_I, _EMPTY_I, _EMPTY_I, X[:0], _EMPTY_I)
@@ -269,6 +289,9 @@ class Scorer:
         lines = self._lines_col[u_rule]
         on_lines = (lines >= 0) & u_on_line
         variants[rows[on_lines], lines[on_lines]] -= np.float32(1)
+        if self._other_cols is not None:  # the rule's other columns go with its last problem
+            gone = np.flatnonzero(remaining[first] == 0)
+            variants[gone] = np.where(self._other_cols[u_rule[gone]], np.float32(0), variants[gone])
         return _FixVariants(claim, rule, line, variants, inverse.reshape(-1))
 
     def _all_fixed_variants(self, X: np.ndarray, fix_claim: np.ndarray, fix_rule: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -283,13 +306,16 @@ class Scorer:
         return claims, np.where(cleared, np.float32(0), X[claims])
 
     def _cleared_columns(self, width: int) -> np.ndarray:
-        """(rules, features) bool: each rule's flag and line-count columns; built once per width."""
+        """(rules, features) bool: every column of each rule (flag, line count and the rule's other
+        columns); built once per width."""
         cached = self._cleared
         if cached is None or cached.shape[1] != width:
             cached = np.zeros((len(_rule_names()), width), dtype=bool)
             for cols in (self._flag_col, self._lines_col):
                 known = np.flatnonzero(cols >= 0)
                 cached[known, cols[known]] = True
+            if self._other_cols is not None and self._other_cols.shape[1] == width:
+                cached |= self._other_cols
             self._cleared = cached
         return cached
 

@@ -7,7 +7,11 @@ before that month and score the month. The months are the unit because payers ch
 date and billing teams review by month.
 
 Every fold reuses the one featurized matrix (the featurizer was fitted on the fit slice, which
-ends before the first backtest month), so a fold costs one booster fit and no featurizing.
+ends before the first backtest month), so a fold costs one booster fit and no featurizing; a
+LightGBM fold also reuses one binned Dataset of the rows before the last month
+(``training.refit.shared_rows``), so no fold bins its rows again. Folds fitted on a uniform sample
+of their prefix (``max_rows``: the half-life choice, and ``training.shipping.BACKTEST_ROWS`` when
+set) are said so in the table, the metadata and the model card.
 
 Calibration is cross-fitted over time: a fold's booster is calibrated on the out-of-time margins
 of the claims before its month (the split model's margins on the validation slice and holdout,
@@ -83,6 +87,7 @@ class Backtest:
     margins: np.ndarray  # per claim: an out-of-time margin (NaN where none)
     scores: np.ndarray  # per claim: the calibrated backtest risk (NaN outside the periods)
     metrics: list[dict[str, Any]] = field(default_factory=list)
+    max_rows: int | None = None  # folds fitted on a uniform sample of at most this many prefix claims
 
     @property
     def rows(self) -> np.ndarray:
@@ -105,11 +110,31 @@ class Backtest:
         for row in self.metrics:
             values = "".join(f"{_fmt(row.get(m)):>15}" for m in PERIOD_METRICS)
             lines.append(f"{row['period']:<10}{row['train_claims']:>14}{int(row['n']):>9}{values}")
+        if self.sampled:
+            lines.append(sample_note(self.max_rows))
         return "\n".join(lines)
+
+    @property
+    def sampled(self) -> bool:
+        """Whether some fold was fitted on a sample of its prefix rather than all of it."""
+        return any(row.get("fit_claims", row["train_claims"]) < row["train_claims"] for row in self.metrics)
 
     def summary(self) -> dict[str, Any]:
         """What the model metadata and MLflow keep (aggregates only)."""
-        return {"procedure": self.procedure.describe(), "periods": self.metrics}
+        summary: dict[str, Any] = {"procedure": self.procedure.describe(), "periods": self.metrics}
+        if self.sampled:
+            summary["fold_sample_rows"] = self.max_rows
+            summary["fold_sample_note"] = sample_note(self.max_rows)
+        return summary
+
+
+def sample_note(max_rows: int | None) -> str:
+    """How sampled folds were fitted (table footnote, model card, metadata)."""
+    return (
+        f"folds with more than {max_rows} prior claims are fitted on a uniform sample of {max_rows} of them "
+        "(rounds scaled to the sample, as for the refit): the procedure at that size, so these months are a "
+        "slightly pessimistic estimate of the model fitted on every claim"
+    )
 
 
 def _fmt(value: Any) -> str:
@@ -143,27 +168,37 @@ def run_backtest(
     prior_margins: np.ndarray,
     *,
     max_rows: int | None = None,
+    shared: Any = None,
 ) -> Backtest:
     """Fit ``procedure`` on everything before each period and score the period.
 
     ``prior_margins``: out-of-time margins known before the first period (NaN elsewhere).
     ``max_rows``: fit each fold on a uniform sample of that many claims of its prefix (the same
-    sample for every procedure compared, so the comparison is fair and cheap); None = all."""
+    sample for every procedure compared, so the comparison is fair and cheap); None = all.
+    ``shared``: ``training.refit.shared_rows`` of the history, binned once for every fold."""
     margins = prior_margins.copy()
     scores = np.full(margins.shape[0], np.nan)
-    result = Backtest(procedure, periods, margins, scores)
+    result = Backtest(procedure, periods, margins, scores, max_rows=max_rows)
     n_features = history.X.shape[1]
     for period in periods:
         rows = _sample(period.start, max_rows, procedure.seed)
         estimator = fit_procedure(
-            procedure, history.X, history.y, history.submission_date, history.monotone, end=period.start, rows=rows
+            procedure,
+            history.X,
+            history.y,
+            history.submission_date,
+            history.monotone,
+            end=period.start,
+            rows=rows,
+            shared=shared,
         )
         margin = raw_score(estimator, history.X[period.start : period.stop])
         before = slice(0, period.start)
         calibrated = calibrate_out_of_time(estimator, margins[before], history.y[before], n_features)
         margins[period.start : period.stop] = margin
         scores[period.start : period.stop] = calibrated.calibrate(margin)
-        result.metrics.append(_period_metrics(period, history, scores))
+        fitted = period.start if rows is None else int(rows.shape[0])
+        result.metrics.append({**_period_metrics(period, history, scores), "fit_claims": fitted})
     return result
 
 

@@ -94,7 +94,8 @@ def _category_columns(names: list[str], group: str) -> list[str]:
 
 
 def _rule_columns(names: list[str]) -> list[str]:
-    return [n for n in names if n.startswith(RULE_PREFIX) and not n.endswith(":lines")]
+    # the flags only: "rule:<ID>"; a rule's other columns (line count, recency rates) are not rules
+    return [n for n in names if n.startswith(RULE_PREFIX) and n.count(":") == 1]
 
 
 def build_reference(X: np.ndarray, risk: np.ndarray, names: list[str], window: dict[str, Any]) -> DriftReference:

@@ -50,6 +50,9 @@ def backtest_table(backtest: dict[str, Any] | None) -> str:
     for row in periods:
         values = " | ".join(_fmt(row.get(k, float("nan"))) for k in keys)
         lines.append(f"| {row['period']} | {row['train_to']} ({row['train_claims']}) | {int(row['n'])} | {values} |")
+    sampled = (backtest or {}).get("fold_sample_note")  # large histories: folds fitted on a sample
+    if sampled:
+        lines += ["", f"The {sampled}."]
     return "\n".join(lines)
 
 

@@ -150,7 +150,7 @@ class _Choice:
 
 
 def _featurize_all(
-    data: TrainingData, fit_end: int, timings: dict[str, float], recency: bool = False
+    data: TrainingData, fit_end: int, timings: dict[str, float], recency: bool = False, reasons: Any = None
 ) -> tuple[Any, np.ndarray]:
     """(fitted featurizer, X of every claim). The fit slice gets out-of-fold encodings (no claim
     sees its own label); the later slices are transformed with what the fit slice taught."""
@@ -163,7 +163,7 @@ def _featurize_all(
     X = np.concatenate([X_fit_part, featurize(featurizer, slice_claims(data.frame, fit_end, len(data)))])
     del X_fit_part
     if recency:
-        X = add_recency_columns(featurizer, X, data)
+        X = add_recency_columns(featurizer, X, data, reasons)
     assert_no_leakage(featurizer, data.frame)
     timings["featurize_s"] = time.perf_counter() - tick
     return featurizer, X
@@ -174,9 +174,10 @@ def _fit_and_choose(
 ) -> _Choice:
     """Fit every candidate on the (latest ``compare_rows`` of the) fit slice, choose on validation
     numbers, and refit the winner on the whole fit slice when the comparison was subsampled."""
-    X_fit, y_fit = X[split.fit], y[split.fit]
-    X_val, y_val = X[split.validation], y[split.validation]
-    X_hold = X[split.holdout]
+    # views, not copies: the slices are contiguous, and a 1M-claim fit slice is half a gigabyte
+    X_fit, y_fit = X[_span(split.fit)], y[split.fit]
+    X_val, y_val = X[_span(split.validation)], y[split.validation]
+    X_hold = X[_span(split.holdout)]
     note(
         f"fitting candidates on {len(split.fit)} claims (validation {len(split.validation)}, holdout {len(split.holdout)})"
     )
@@ -194,11 +195,19 @@ def _fit_and_choose(
     return _Choice(candidates, scores, chosen, reason, winner, subsampled)
 
 
+def _span(index: np.ndarray) -> slice | np.ndarray:
+    """A slice for a contiguous, increasing index range (every ``time_split`` slice is one), so
+    indexing gives a view; any other index array as it is."""
+    if index.size and int(index[-1]) - int(index[0]) + 1 == index.size and bool(np.all(np.diff(index) == 1)):
+        return slice(int(index[0]), int(index[-1]) + 1)
+    return index
+
+
 def _operating_point(
     choice: _Choice, X: np.ndarray, y: np.ndarray, split: TimeSplit, target_precision: float
 ) -> dict[str, Any]:
     """The threshold chosen on the validation slice, and what it realises on the holdout."""
-    p_val = choice.winner.classifier.predict_proba(X[split.validation])[:, 1]
+    p_val = choice.winner.classifier.predict_proba(X[_span(split.validation)])[:, 1]
     op = choose_threshold(y[split.validation], p_val, target_precision)
     held = realized(y[split.holdout], choice.scores[choice.chosen], op["threshold"])
     op.update({f"holdout_{k}": v for k, v in held.items()})
@@ -294,15 +303,15 @@ def _fit_and_evaluate(
     compare_rows: int | None = None,
     seed: int = 0,
     backtest_folds: int = DEFAULT_FOLDS,
-    # Recency columns (training.recency.add_recency_columns): off by default until the scorer's
-    # "what if fixed" clears a rule's rule:<R>:payer_recent_denial_rate column with its flag.
-    recency: bool = False,
+    # Recency columns (training.recency.add_recency_columns): on; the scorer's "what if fixed"
+    # clears every column of a rule (ClaimFeaturizer.rule_columns), its recency columns included.
+    recency: bool = True,
     reasons: Any = None,  # training.reasons.ReasonInputs: fit the denial-reason heads too
 ) -> TrainResult:
     timings = timings if timings is not None else {}
     compare_rows = COMPARE_ROWS if compare_rows is None else compare_rows
     split = time_split(data.submission_date, holdout_fraction=holdout_fraction)
-    featurizer, X = _featurize_all(data, int(split.fit[-1]) + 1, timings, recency)
+    featurizer, X = _featurize_all(data, int(split.fit[-1]) + 1, timings, recency, reasons)
     monotone = [int(c) for c in featurizer.monotonic_cst()]
     names = [str(n) for n in featurizer.get_feature_names_out()]
 
@@ -339,7 +348,7 @@ def _fit_and_evaluate(
         operating_point=op,
         oracle_gap=evaluation.oracle_gap,
         feature_names=names,
-        feature_importances=importances(shipped.classifier, X[split.holdout], data.y[split.holdout], seed),
+        feature_importances=importances(shipped.classifier, X[_span(split.holdout)], data.y[split.holdout], seed),
         timings=timings,
         params=_params(holdout_fraction, target_precision, compare_rows, choice, split, X, monotone, shipped),
         shipped=shipped,

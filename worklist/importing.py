@@ -8,30 +8,32 @@ scored (one model call per batch), while the command line's parallel read scores
 part in its worker, where it costs the writer nothing. Unreadable records are reported per record
 (file, position, reason) by the reading layer and the rest is imported.
 
-Rows go in through Core ``insert()`` with a list of parameter dicts, which SQLAlchemy sends as
-multi-row INSERTs ("insertmanyvalues", RETURNING the keys it needs): no ORM objects, no statement
-per row. The dicts are built by transposing whole columns (``_records``), not per claim. Each batch
-is its own transaction, so a 100,000-claim file neither holds the write lock for long nor loses
-more than one batch to a crash.
+Rows go in as tuples of whole columns through the driver's ``executemany``
+(``worklist.db.insert_rows``): no ORM objects, no parameter dict per row; the generated keys are
+read back by the natural keys (claim id; claim and revision number). Into a store that is empty or
+small beside the file, the queue's secondary indexes are dropped for the load and built once at its
+end (``worklist.db.deferred_indexes``), all in one transaction: a failure leaves the store as it
+was. Otherwise each batch is its own transaction, so a large file into a working queue neither
+holds the write lock for long nor loses more than one batch to a crash.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import orjson
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from claims.errors import RecordError
 from worklist.audit import AuditAction, record
-from worklist.db import bulk_load
+from worklist.db import bulk_load, deferred_indexes, insert_rows
 from worklist.errors import Conflict
 from worklist.incoming import (
     FACT_COLUMNS,
@@ -50,6 +52,11 @@ __all__ = ["ImportReport", "IncomingClaims", "import_claims", "import_path", "in
 BATCH_CLAIMS = 10_000  # a transaction each: about one worker part, about a second of write lock
 IN_CHUNK = 500  # ids per IN (...) list: well under every back-end's parameter limit
 REOPENED_STATUSES = ("sent", "dismissed")  # new content for a closed claim is new work
+# Deferring the queue's indexes (dropped, rebuilt after the load) pays when the file brings at least
+# this many claims and at least twice the claims already queued: a rebuild costs about a third of
+# keeping the indexes up to date row by row (measured per index entry), over old and new rows alike.
+DEFER_INDEXES_MIN_CLAIMS = 5_000
+CLAIM_BYTES_CEILING = 4096  # a JSONL claim rarely takes more: file bytes / this = claims at least
 
 QUEUE = table(QueueClaim)
 REVISIONS = table(ClaimRevision)
@@ -91,6 +98,8 @@ class ImportReport:
 def _rounds(claim_ids: Sequence[str]) -> list[np.ndarray]:
     """Indices split so no claim id repeats within one part: a file naming a claim twice stores the
     second as a revision of the first (or as unchanged), in file order."""
+    if len(set(claim_ids)) == len(claim_ids):  # the usual file: one round, no per-claim loop
+        return [np.arange(len(claim_ids))] if claim_ids else []
     seen: dict[str, int] = {}
     occurrence = np.empty(len(claim_ids), dtype=np.int64)
     for index, claim_id in enumerate(claim_ids):
@@ -99,17 +108,34 @@ def _rounds(claim_ids: Sequence[str]) -> list[np.ndarray]:
     return [np.flatnonzero(occurrence == k) for k in range(int(occurrence.max(initial=-1)) + 1)]
 
 
+# One statement, compiled once, whose IN list is expanded at execution: ``in_(list)`` would build
+# and coerce a bound parameter per claim id on every call (a second of an import's 100,000 claims).
+_QUEUED = select(QUEUE.c.claim_id, QUEUE.c.id, QUEUE.c.revision, QUEUE.c.status).where(
+    QUEUE.c.claim_id.in_(bindparam("claim_ids", expanding=True))
+)
+_QUEUED_SINCE = select(QUEUE.c.claim_id, QUEUE.c.id).where(QUEUE.c.id > bindparam("after"))
+_REVISIONS_OF = select(REVISIONS.c.claim_pk, REVISIONS.c.revision, REVISIONS.c.id).where(
+    REVISIONS.c.claim_pk.in_(bindparam("claim_pks", expanding=True))
+)
+_REVISIONS_SINCE = select(REVISIONS.c.claim_pk, REVISIONS.c.revision, REVISIONS.c.id).where(
+    REVISIONS.c.id > bindparam("after")
+)
+
+
 def _existing(session: Session, claim_ids: list[str]) -> dict[str, tuple[int, int, str]]:
     """claim id -> (pk, revision, status) of the claims already queued."""
     found: dict[str, tuple[int, int, str]] = {}
     for start in range(0, len(claim_ids), IN_CHUNK):
-        chunk = claim_ids[start : start + IN_CHUNK]
-        query = select(QUEUE.c.claim_id, QUEUE.c.id, QUEUE.c.revision, QUEUE.c.status).where(
-            QUEUE.c.claim_id.in_(chunk)
-        )
-        for claim_id, pk, revision, status in session.execute(query):
-            found[claim_id] = (pk, revision, status)
+        rows = session.execute(_QUEUED, {"claim_ids": claim_ids[start : start + IN_CHUNK]}).all()
+        found.update((claim_id, (pk, revision, status)) for claim_id, pk, revision, status in rows)
     return found
+
+
+def _last_id(session: Session, table_: Any) -> int:
+    """The highest primary key of a table (0 when empty): rows inserted after this read all have
+    a higher one (SQLite's rowid and PostgreSQL's sequence only grow while the maximum is below
+    2**63 - 1), so they are read back with one range scan instead of IN lists."""
+    return int(session.execute(select(func.coalesce(func.max(table_.c.id), 0))).scalar_one())
 
 
 def _known_hashes(session: Session, pks: list[int]) -> set[tuple[int, str]]:
@@ -122,14 +148,34 @@ def _known_hashes(session: Session, pks: list[int]) -> set[tuple[int, str]]:
     return known
 
 
+@dataclass
+class _Load:
+    """One import's state across its parts and batches.
+
+    ``commit``: a transaction per batch, else the caller commits once. ``queued``: the claims this
+    load has queued (claim id -> pk, revision, status) when the store was empty at its start and
+    the load holds the write lock throughout (deferred indexes): then they are all the queue holds,
+    and looking claims up stays in memory. It matters beyond the saved queries: on PostgreSQL the
+    rows of the one open transaction have no statistics yet, and the planner scanned the growing
+    table for each IN list (three minutes for 100,000 claims). ``memo``: the problems' JSON
+    fragments already built."""
+
+    scorer: ClaimScorer
+    actor: User
+    report: ImportReport = field(default_factory=ImportReport)
+    commit: bool = True
+    queued: dict[str, tuple[int, int, str]] | None = None
+    memo: dict[Any, bytes] = field(default_factory=dict)
+
+
 def import_claims(session: Session, incoming: IncomingClaims, scorer: ClaimScorer, actor: User) -> ImportReport:
     """Score and store ``incoming`` as ``actor``; one audit event with the counts."""
     require(actor, Action.CLAIMS_IMPORT)
-    report = ImportReport()
-    _store_incoming(session, incoming, scorer, actor, report, {})
-    record(session, actor, AuditAction.IMPORT, detail=report.counts())
+    load = _Load(scorer, actor)
+    _store_incoming(session, incoming, load)
+    record(session, actor, AuditAction.IMPORT, detail=load.report.counts())
     session.commit()
-    return report
+    return load.report
 
 
 def import_path(
@@ -139,49 +185,55 @@ def import_path(
 
     ``workers`` > 1 reads and scores one large JSONL file in parts in forked processes (see
     ``worklist.incoming``) while this process stores the parts in file order; only a command-line
-    process may ask for it (forking a server's request thread is not safe)."""
+    process may ask for it (forking a server's request thread is not safe). A file large beside
+    the queue is loaded in one transaction with the queue's indexes deferred (module docstring)."""
     require(actor, Action.CLAIMS_IMPORT)
     file = parallel_file(path, workers)
+    parts: Iterable[IncomingClaims]
+    if file is None:
+        whole = read_incoming(path)
+        parts, expected = [whole], whole.n_claims
+    else:
+        parts, expected = scored_parts(file, scorer, workers), file.stat().st_size // CLAIM_BYTES_CEILING
+    load = _Load(scorer, actor)
     with bulk_load(session):
-        if file is None:
-            return import_claims(session, read_incoming(path), scorer, actor)
-        report = ImportReport()
-        for part in scored_parts(file, scorer, workers):
-            _store_incoming(session, part, scorer, actor, report, {})
-        record(session, actor, AuditAction.IMPORT, detail=report.counts())
+        queued = _queued_claims(session) if expected >= DEFER_INDEXES_MIN_CLAIMS else None
+        if queued is not None and 2 * queued <= expected:  # a rebuild costs less than upkeep
+            with deferred_indexes(session.connection(), QUEUE):  # the write lock from here on
+                load.commit, load.queued = False, {} if queued == 0 else None
+                for part in parts:
+                    _store_incoming(session, part, load)
+        else:
+            for part in parts:
+                _store_incoming(session, part, load)
+        record(session, actor, AuditAction.IMPORT, detail=load.report.counts())
         session.commit()
-    return report
+    return load.report
 
 
-def _store_incoming(
-    session: Session,
-    incoming: IncomingClaims,
-    scorer: ClaimScorer,
-    actor: User,
-    report: ImportReport,
-    memo: dict[Any, bytes],
-) -> None:
-    """Store one read file (or part): the claims in rounds without repeated ids, a batch per
-    transaction; ``memo`` keeps the problems' JSON fragments across batches."""
-    report.read += incoming.n_claims
-    report.errors.extend(incoming.errors)
+def _queued_claims(session: Session) -> int:
+    return int(session.execute(select(func.count()).select_from(QUEUE)).scalar_one())
+
+
+def _store_incoming(session: Session, incoming: IncomingClaims, load: _Load) -> None:
+    """Store one read file (or part): the claims in rounds without repeated ids, in batches (each
+    a transaction when ``load.commit``)."""
+    load.report.read += incoming.n_claims
+    load.report.errors.extend(incoming.errors)
     for part in _rounds(incoming.claim_ids):
         for start in range(0, part.shape[0], BATCH_CLAIMS):
-            _import_batch(session, incoming, part[start : start + BATCH_CLAIMS].tolist(), scorer, actor, report, memo)
-            session.commit()
+            _import_batch(session, incoming, part[start : start + BATCH_CLAIMS].tolist(), load)
+            if load.commit:
+                session.commit()
 
 
-def _import_batch(
-    session: Session,
-    incoming: IncomingClaims,
-    batch: list[int],
-    scorer: ClaimScorer,
-    actor: User,
-    report: ImportReport,
-    memo: dict[Any, bytes],
-) -> None:
+def _import_batch(session: Session, incoming: IncomingClaims, batch: list[int], load: _Load) -> None:
+    report = load.report
     ids = [incoming.claim_ids[i] for i in batch]
-    existing = _existing(session, ids)
+    if load.queued is None:
+        existing = _existing(session, ids)
+    else:
+        existing = {claim_id: load.queued[claim_id] for claim_id in ids if claim_id in load.queued}
     known = _known_hashes(session, [pk for pk, _, _ in existing.values()])
     new: list[int] = []
     revised: list[int] = []
@@ -200,7 +252,7 @@ def _import_batch(
         scores = incoming.scores.take(chosen)
     else:
         assert incoming.frame is not None, "incoming claims carry either a frame or their scores"
-        scores = score_batch(scorer, incoming.frame.take(np.asarray(chosen, dtype=np.int64)), memo)
+        scores = score_batch(load.scorer, incoming.frame.take(np.asarray(chosen, dtype=np.int64)), load.memo)
     report.versions = scores.versions
     columns = _queue_columns(incoming, chosen, scores)
     now = dt.datetime.now(dt.UTC)
@@ -209,9 +261,14 @@ def _import_batch(
     _update_revised(session, {k: v[len(new) :] for k, v in columns.items()}, old, now)
     pks += [pk for pk, _, _ in old]
     revisions = [1] * len(new) + [revision + 1 for _, revision, _ in old]
-    _insert_history(session, incoming, chosen, pks, revisions, scores, actor, now)
+    _insert_history(session, incoming, chosen, pks, revisions, scores, load.actor, now)
     report.new += len(new)
     report.revised += len(revised)
+    if load.queued is not None:
+        statuses = ["new"] * len(new) + ["new" if status in REOPENED_STATUSES else status for _, _, status in old]
+        load.queued.update(
+            (incoming.claim_ids[i], row) for i, row in zip(chosen, zip(pks, revisions, statuses, strict=True), strict=True)
+        )
 
 
 def _records(columns: Mapping[str, Sequence[Any]], **constants: Any) -> list[dict[str, Any]]:
@@ -234,14 +291,18 @@ def _queue_columns(incoming: IncomingClaims, chosen: list[int], scores: ScoreBat
 
 
 def _insert_new(session: Session, columns: dict[str, list[Any]], now: dt.datetime) -> list[int]:
-    if not columns["claim_id"]:
+    """Queue rows of new claims; their primary keys in column order, read back by claim id among
+    the rows above the highest key before the insert (a concurrent writer's rows there are ignored;
+    any claim not found there is looked up by id)."""
+    claim_ids = columns["claim_id"]
+    if not claim_ids:
         return []
-    rows = _records(columns, revision=1, status="new", created_at=now, updated_at=now)
-    # RETURNING the natural key, not in parameter order: ordered RETURNING makes SQLite insert
-    # row by row (measured 2x slower); unordered it sends a thousand rows per statement
-    query = insert(QUEUE).returning(QUEUE.c.claim_id, QUEUE.c.id)
-    found: dict[str, int] = dict(session.execute(query, rows).all())
-    return [found[claim_id] for claim_id in columns["claim_id"]]
+    after = _last_id(session, QUEUE)
+    insert_rows(session.connection(), QUEUE, columns, revision=1, status="new", created_at=now, updated_at=now)
+    found: dict[str, int] = dict(session.execute(_QUEUED_SINCE, {"after": after}).tuples().all())
+    missing = [claim_id for claim_id in claim_ids if claim_id not in found]
+    found.update((claim_id, row[0]) for claim_id, row in _existing(session, missing).items())
+    return [found[claim_id] for claim_id in claim_ids]
 
 
 def _update_revised(
@@ -284,23 +345,31 @@ def _insert_history(
     now: dt.datetime,
 ) -> None:
     """The revisions (content kept), their scores, and the claims' current rule ids."""
-    revision_rows = _records(
-        {
-            "claim_pk": pks,
-            "revision": revisions,
-            "content": [incoming.contents[i].decode() for i in chosen],
-            "content_sha256": [incoming.hashes[i] for i in chosen],
-            "source": [incoming.sources[i] for i in chosen],
-            "position": [incoming.positions[i] for i in chosen],
-        },
-        changed_fields=None,
-        created_by=actor.id,
-        created_at=now,
-    )
-    query = insert(REVISIONS).returning(REVISIONS.c.claim_pk, REVISIONS.c.id)
-    found: dict[int, int] = dict(session.execute(query, revision_rows).all())  # one revision per claim here
-    revision_ids = [found[pk] for pk in pks]
+    revision_columns: dict[str, Sequence[Any]] = {
+        "claim_pk": pks,
+        "revision": revisions,
+        "content": [incoming.contents[i].decode() for i in chosen],
+        "content_sha256": [incoming.hashes[i] for i in chosen],
+        "source": [incoming.sources[i] for i in chosen],
+        "position": [incoming.positions[i] for i in chosen],
+    }
+    after = _last_id(session, REVISIONS)
+    insert_rows(session.connection(), REVISIONS, revision_columns, changed_fields=None, created_by=actor.id, created_at=now)
+    found = {(pk, number): rid for pk, number, rid in session.execute(_REVISIONS_SINCE, {"after": after}).all()}
+    keys = list(zip(pks, revisions, strict=True))
+    if any(key not in found for key in keys):  # the keys did not grow (see ``_last_id``)
+        found.update(_revision_ids(session, pks))
+    revision_ids = [found[key] for key in keys]
     store_scores(session, pks, revision_ids, scores, now, replace_rules=any(n > 1 for n in revisions))
+
+
+def _revision_ids(session: Session, pks: list[int]) -> dict[tuple[int, int], int]:
+    """(claim pk, revision number) -> revision id, for every revision of the claims ``pks``."""
+    found: dict[tuple[int, int], int] = {}
+    for start in range(0, len(pks), IN_CHUNK):
+        rows = session.execute(_REVISIONS_OF, {"claim_pks": pks[start : start + IN_CHUNK]}).all()
+        found.update(((pk, revision), revision_id) for pk, revision, revision_id in rows)
+    return found
 
 
 def store_scores(
@@ -314,13 +383,14 @@ def store_scores(
 ) -> None:
     """Score rows for revisions, and each claim's current rule ids (replaced when it had some)."""
     batch = scores if isinstance(scores, ScoreBatch) else ScoreBatch.of_rows(scores)
-    session.execute(insert(SCORES), _records({**batch.columns, "revision_id": revision_ids}, scored_at=now))
+    connection = session.connection()
+    insert_rows(connection, SCORES, {**batch.columns, "revision_id": revision_ids}, scored_at=now)
     if replace_rules:
         for start in range(0, len(pks), IN_CHUNK):
             session.execute(delete(RULES).where(RULES.c.claim_pk.in_(pks[start : start + IN_CHUNK])))
     if batch.rule_claim.shape[0]:
         claim_pks = np.asarray(pks, dtype=np.int64)[batch.rule_claim].tolist()
-        session.execute(insert(RULES), _records({"claim_pk": claim_pks, "rule_id": batch.rule_id.tolist()}))
+        insert_rows(connection, RULES, {"claim_pk": claim_pks, "rule_id": batch.rule_id.tolist()})
 
 
 def content_record(content: str) -> dict[str, Any]:

@@ -15,19 +15,29 @@ HISTORY_CLAIMS = 10_000  # ~1,900 holdout claims: enough for the model-vs-rule-c
 HISTORY_SEED = 5
 
 
-@pytest.fixture(scope="session")
-def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def synthetic_history(tmp_path_factory: pytest.TempPathFactory, n_claims: int) -> Path:
+    """A synthetic history of ``n_claims`` (seed HISTORY_SEED) in a new temporary folder."""
     out = tmp_path_factory.mktemp("training") / "history"
-    assert synth(n_claims=HISTORY_CLAIMS, seed=HISTORY_SEED, out=out, x12=False) == 0
+    assert synth(n_claims=n_claims, seed=HISTORY_SEED, out=out, x12=False) == 0
     return out
 
 
-@pytest.fixture(scope="session")
-def training_data(history: Path) -> TrainingData:
+def labelled(history: Path) -> TrainingData:
+    """A history's claims joined to their remittances, as training reads them."""
     claims = load_claims(history / "claims.jsonl")
     remits = load_remits(history / "remits.jsonl")
     assert not claims.errors and not remits.errors
     return build_training_data(claims.frame, remits.rows)
+
+
+@pytest.fixture(scope="session")
+def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return synthetic_history(tmp_path_factory, HISTORY_CLAIMS)
+
+
+@pytest.fixture(scope="session")
+def training_data(history: Path) -> TrainingData:
+    return labelled(history)
 
 
 @pytest.fixture(scope="session")

@@ -117,3 +117,36 @@ def test_promotion_never_scores_the_champion_on_its_own_training_claims(trained:
         decision = _compare_with_champion(trained, champion, "7")
         after = int((trained.data.submission_date > np.datetime64(champion.metadata["split"]["validation"]["to"])).sum())
         assert f"on the {after} claims submitted after the champion's training window" in decision.reason
+
+
+@pytest.mark.parametrize("half_life", [None, 180.0])
+def test_a_fold_on_the_shared_dataset_is_fitted_as_the_refit_fits(half_life: float | None) -> None:
+    """The backtest bins the history once (refit.shared_rows) and trains folds on subsets with
+    lightgbm.train: on the same rows that must be the very booster LGBMClassifier fits (same
+    parameters, weights and bins), so the folds test the procedure that ships."""
+    from training.calibration import raw_score
+    from training.refit import fit_procedure, shared_rows
+
+    history, periods, prior = _leaky_history()
+    procedure = Procedure("lightgbm", iterations=30, n_fit=history.y.size, half_life_days=half_life)
+    args = (procedure, history.X, history.y, history.submission_date, history.monotone)
+    shared = shared_rows(procedure, history.X, history.y, history.monotone)
+    np.testing.assert_array_equal(
+        raw_score(fit_procedure(*args), history.X), raw_score(fit_procedure(*args, shared=shared), history.X)
+    )
+    # and a fold on a subset still sees only its prefix: its own month's rule stays unknown to it
+    last = periods[-1].start
+    result = run_backtest(procedure, history, periods, prior, shared=shared_rows(procedure, history.X[:last], history.y[:last], [0] * 4))
+    assert all(abs(row["roc_auc"] - 0.5) < 0.1 for row in result.metrics), result.metrics
+
+
+def test_folds_of_a_large_history_are_fitted_on_a_sample_and_say_so() -> None:
+    history, periods, prior = _leaky_history()
+    procedure = Procedure("lightgbm", iterations=40, n_fit=800)
+    whole = run_backtest(procedure, history, periods, prior)
+    assert not whole.sampled and "fold_sample_rows" not in whole.summary()
+    sampled = run_backtest(procedure, history, periods, prior, max_rows=900)
+    assert [row["fit_claims"] for row in sampled.metrics] == [min(p.start, 900) for p in periods]
+    assert [row["train_claims"] for row in sampled.metrics] == [p.start for p in periods]
+    assert sampled.sampled and sampled.summary()["fold_sample_rows"] == 900
+    assert "uniform sample of 900" in sampled.table()

@@ -63,7 +63,8 @@ def test_the_shipped_model_follows_a_policy_change_late_in_its_history(late_chan
         rows, X = policy_rows(model, future, data.payer_id[later], CHANGE)
         known[name] = float(np.nanmean(X[rows, list(model.featurizer.get_feature_names_out()).index(column)]))
     print(f"recent PA denial rate at the payer: {known}")
-    assert known["shipped"] >= known["unaware"] + 0.15, known  # measured 0.60 vs 0.40 (deterministic)
+    assert known["shipped"] >= known["unaware"] + 0.15, known  # measured 0.30 vs 0.00 (deterministic)
     assert follow["mean_risk"] > old["mean_risk"], (follow, old)
-    # How far the risk moves is the benchmark's target (120k claims: within 0.05 of the truth), not
-    # met yet (measured 0.78 vs 0.99 there; 0.57-0.66 vs 0.99 at this size): docs/retraining.md.
+    # How far the risk moves is the benchmark's target (120k claims: within 0.05 of the truth), met
+    # there (0.968 vs 0.989, with the reason rates); at this size the payer has too few answers to
+    # claims with that one problem since the change (measured 0.66 vs 0.56 here): docs/retraining.md.

@@ -140,3 +140,127 @@ def test_parts_in_workers_store_what_one_process_stores(
     assert len(parts) > 5 and sum(parts) == 202  # the second import really went through the workers
     assert results[1] == results[0]
     assert len(results[0]["scores"]) == 201 and results[0]["rules"]
+
+
+def _index_names(connection: Any) -> set[str]:
+    """The queue's index names as the database lists them (SQLAlchemy cannot reflect SQLite's
+    expression indexes, so the catalogs are asked directly)."""
+    if connection.dialect.name == "sqlite":
+        query = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'queue_claims'"
+    else:
+        query = "SELECT indexname FROM pg_indexes WHERE tablename = 'queue_claims'"
+    return {str(name) for (name,) in connection.exec_driver_sql(query)}
+
+
+def test_deferred_indexes_store_what_batches_store_and_rebuild_every_index(
+    two_urls: list[str], scorer: Any, claims_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A load with the queue's indexes dropped and rebuilt (one transaction) stores the very rows
+    the batch-by-batch load stores, repeats across parts included, and ends with every index."""
+    from sqlalchemy import event
+
+    import worklist.importing as importing
+    from worklist.db import open_store
+    from worklist.users import add_user
+
+    source = _file_with_a_repeat(claims_file, tmp_path / "claims.jsonl")
+    monkeypatch.setattr(parallel, "MIN_FILE_BYTES", 0)
+    monkeypatch.setattr(incoming_module, "PART_BYTES", 40_000)
+    results, dropped = [], []
+    for url, least in zip(two_urls, (10**9, 1), strict=True):  # never defer; defer from one claim
+        monkeypatch.setattr(importing, "DEFER_INDEXES_MIN_CLAIMS", least)
+        store = open_store(url)
+        statements: list[str] = []
+
+        def seen(*args: Any, statements: list[str] = statements) -> None:
+            statements.append(str(args[2]).strip())
+
+        event.listen(store.engine, "before_cursor_execute", seen)
+        try:
+            with store.session() as session:
+                admin = add_user(session, None, "ada", "admin", None)
+                report = import_path(session, source, scorer, admin, workers=2)
+                assert report.counts() == {"read": 202, "new": 200, "revised": 1, "unchanged": 1, "rejected": 1}
+                results.append(_stored(session))
+                assert _index_names(session.connection()) >= {str(i.name) for i in QueueClaim.__table__.indexes}
+        finally:
+            store.dispose()
+        dropped.append(sum(s.startswith("DROP INDEX") for s in statements))
+    assert dropped == [0, len(QueueClaim.__table__.indexes)]
+    assert results[1] == results[0]
+
+
+def test_a_failed_deferred_load_leaves_the_store_as_it_was(
+    store: Any, admin: Any, scorer: Any, claims_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The second part fails (a worker died, the disk filled): nothing of the first part stays and
+    the dropped indexes are back, because drops, rows and rebuild are one transaction."""
+    import worklist.importing as importing
+
+    monkeypatch.setattr(importing, "DEFER_INDEXES_MIN_CLAIMS", 1)
+    monkeypatch.setattr(parallel, "MIN_FILE_BYTES", 0)
+    monkeypatch.setattr(incoming_module, "PART_BYTES", 40_000)
+    real_parts = incoming_module.scored_parts
+
+    def failing(*args: Any) -> Any:
+        parts = real_parts(*args)
+        yield next(parts)
+        parts.close()
+        raise OSError("the disk is full")
+
+    monkeypatch.setattr("worklist.importing.scored_parts", failing)
+    with store.session() as session, pytest.raises(OSError, match="disk is full"):
+        import_path(session, claims_file, scorer, admin, workers=2)
+    with store.session() as session:
+        assert session.execute(select(QueueClaim.id)).first() is None
+        assert _index_names(session.connection()) >= {str(i.name) for i in QueueClaim.__table__.indexes}
+
+
+def test_driver_level_rows_are_stored_as_core_stores_them(store: Any) -> None:
+    """``insert_rows`` binds through each column type's processor: a row written by it reads back,
+    raw and typed, exactly as the same row written by Core's ``insert()``."""
+    import datetime as dt
+
+    from sqlalchemy import insert
+
+    from worklist.db import insert_rows
+
+    now = dt.datetime(2026, 12, 6, 1, 2, 3, 456789, tzinfo=dt.UTC)
+    values: dict[str, Any] = {
+        "revision": 1, "content_sha256": "ab" * 32, "status": "new", "claim_type": "professional",
+        "payer_id": "P1", "payer_type": "commercial", "submission_date": dt.date(2026, 1, 2),
+        "filing_deadline": dt.date(2026, 12, 31), "total_charge": 12.5, "risk": 0.25, "decision": "pass",
+        "expected_loss": 3.125, "risk_if_all_fixed": None, "recoverable": None, "best_fix": None,
+        "best_fix_line": None, "risk_if_best_fixed": None, "model_version": "m", "created_at": now, "updated_at": now,
+    }
+    table = QueueClaim.__table__
+    with store.session() as session:
+        session.execute(insert(table), [{**values, "claim_id": "CORE"}])
+        constants = {k: values[k] for k in ("created_at", "updated_at", "status")}
+        columns = {k: [v] for k, v in values.items() if k not in constants}
+        assert insert_rows(session.connection(), table, {**columns, "claim_id": ["DRIVER"]}, **constants) == 1
+        session.commit()
+        names = ", ".join(values)
+        raw = {
+            row[0]: tuple(row[1:])
+            for row in session.connection().exec_driver_sql(f"SELECT claim_id, {names} FROM queue_claims")
+        }
+        typed = {row.claim_id: tuple(getattr(row, k) for k in values) for row in session.execute(select(table))}
+    assert raw["DRIVER"] == raw["CORE"]
+    assert typed["DRIVER"] == typed["CORE"]
+
+
+def test_what_if_answers_as_scoring_the_edited_content(store: Any, imported: Any, scorer: Any, claims_file: Path) -> None:
+    """The what-if frames the edited claim as ``/v1/score`` does (no JSON reader per call); its
+    answer is the very answer the stored-content reader would give for the edited content."""
+    from worklist.content import apply_edits, canonical, frame_of
+    from worklist.users import get_user
+    from worklist.workflow import what_if
+
+    edits = {"lines.0.units": 2, "prior_authorization": None}
+    with store.session() as session:
+        actor = get_user(session, "ada")
+        for line in claims_file.read_bytes().splitlines()[:40]:
+            record = orjson.loads(line)
+            expected = scorer.score(frame_of([canonical(apply_edits(record, edits))]))[0]
+            assert what_if(session, actor, record["claim_id"], edits, scorer) == expected
