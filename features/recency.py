@@ -69,7 +69,7 @@ class PayerOutcomeHistory:
         payer = _text(payer_id)[known]
         day = paid_date.astype("datetime64[D]")[known].astype(np.int64) - _DAY_ZERO
         y = np.asarray(denied, dtype=np.float64)[known]
-        payers, code = np.unique(payer, return_inverse=True)
+        code, payers = pd.factorize(payer, sort=True)  # hashed, then only the distinct ids sorted
         keys, inverse = np.unique(code.astype(np.int64) * _DAY_SPAN + day, return_inverse=True)
         days, day_inverse = np.unique(day, return_inverse=True)
         return cls(
@@ -93,11 +93,9 @@ class PayerOutcomeHistory:
         The rate is shrunk towards the payer's rate over everything paid before that day (the
         overall rate for a payer with none); NaN when nothing at all was paid before it."""
         payer = _text(payer_id)
-        if self.payers.size:
-            code = np.minimum(np.searchsorted(self.payers, payer), self.payers.size - 1)
-            known = self.payers[code] == payer
-        else:
-            code, known = np.zeros(payer.shape[0], dtype=np.int64), np.zeros(payer.shape[0], dtype=bool)
+        found = pd.Index(self.payers).get_indexer(payer)  # -1: a payer the history never paid
+        known = found >= 0
+        code = np.where(known, found, 0)
         last_day = int(self.days[-1]) + 1 if self.days.size else 0
         if self.as_of_day > 0:
             last_day = self.as_of_day
@@ -153,10 +151,12 @@ def check_known_before_submission(
     rule_ids: tuple[str, ...] = (),
     rule_denied: np.ndarray | None = None,
     as_of: np.datetime64 | None = None,
+    cuts: int = 3,
 ) -> None:
     """Raise AssertionError when a claim's recency columns depend on outcomes paid on or after its
     submission date (they were not known when it was sent): the per-payer columns, and with
-    ``flags``/``rule_ids`` every column of ``OutcomeHistory`` built as training builds it."""
+    ``flags``/``rule_ids`` every column of ``OutcomeHistory`` built as training builds it.
+    ``cuts``: how many random submission dates to test (each costs two builds of the history)."""
     outcome = np.asarray(denied)
 
     def build(paid: np.ndarray, flip: np.ndarray) -> np.ndarray:
@@ -167,7 +167,7 @@ def check_known_before_submission(
         history = OutcomeHistory.of(payer_id, paid, flipped, flags, rule_ids, rule_denied=per_rule, as_of=as_of)
         return history.columns(payer_id, submission_date, flags)
 
-    check_outcome_features(build, paid_date, submission_date, seed)
+    check_outcome_features(build, paid_date, submission_date, seed, cuts)
 
 
 def check_outcome_features(

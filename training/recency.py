@@ -64,10 +64,12 @@ def add_recency_columns(featurizer: Any, X: np.ndarray, data: Any, reasons: Any 
     flags = X[:, [columns[rule][0] for rule in rule_ids]] > 0
     rule_denied = _denied_for_rule(reasons, data.y, rule_ids)
     as_of = data.submission_date.max().astype("datetime64[D]") + np.timedelta64(1, "D")
-    # the guard runs on every training: an outcome paid on or after a submission never counts
+    # The guard runs on every training: an outcome paid on or after a submission never counts. One
+    # cut date here, three builds of the history instead of seven (with three cuts the guard took
+    # 27 of the 49 s of featurizing 1M claims, profiled); the tests try three cuts on every column.
     check_known_before_submission(
         data.payer_id, data.paid_date, data.y, data.submission_date, flags=flags, rule_ids=rule_ids,
-        rule_denied=rule_denied, as_of=as_of,
+        rule_denied=rule_denied, as_of=as_of, cuts=1,
     )
     history = OutcomeHistory.of(
         data.payer_id, data.paid_date, data.y, flags, rule_ids, rule_denied=rule_denied, as_of=as_of
