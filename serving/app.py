@@ -36,6 +36,7 @@ from serving.routes import admin, check, health, model, queue, score
 from serving.scorer import load_rule_context
 from serving.web import install_web
 from serving.workers import NOTICE_POLL_SECONDS, ReloadNotice, reload_notice_from_env
+from worklist.users import prepare_sign_in
 
 logger = logging.getLogger("claimrisk.app")
 
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None, *, reload_notice: ReloadNotice 
         store.on_new_model = rescore_in_background  # the worklist follows promotions (serving.rescore_job)
         app.state.store = store
         await asyncio.to_thread(store.try_load)
+        await asyncio.to_thread(prepare_sign_in)
         metrics.set_model(store.scorer.model_version)
         freeze_heap()
         watchers: list[asyncio.Task[None]] = []

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from claims.errors import RecordError
 from worklist.audit import AuditAction, record
-from worklist.db import bulk_load, deferred_indexes, insert_rows
+from worklist.db import bulk_load, deferred_indexes, insert_rows, inserted_ids
 from worklist.errors import Conflict
 from worklist.incoming import (
     FACT_COLUMNS,
@@ -299,6 +299,9 @@ def _insert_new(session: Session, columns: dict[str, list[Any]], now: dt.datetim
         return []
     after = _last_id(session, QUEUE)
     insert_rows(session.connection(), QUEUE, columns, revision=1, status="new", created_at=now, updated_at=now)
+    pks = inserted_ids(session.connection(), QUEUE, after, len(claim_ids))
+    if pks is not None:
+        return pks
     found: dict[str, int] = dict(session.execute(_QUEUED_SINCE, {"after": after}).tuples().all())
     missing = [claim_id for claim_id in claim_ids if claim_id not in found]
     found.update((claim_id, row[0]) for claim_id, row in _existing(session, missing).items())
@@ -355,11 +358,13 @@ def _insert_history(
     }
     after = _last_id(session, REVISIONS)
     insert_rows(session.connection(), REVISIONS, revision_columns, changed_fields=None, created_by=actor.id, created_at=now)
-    found = {(pk, number): rid for pk, number, rid in session.execute(_REVISIONS_SINCE, {"after": after}).all()}
-    keys = list(zip(pks, revisions, strict=True))
-    if any(key not in found for key in keys):  # the keys did not grow (see ``_last_id``)
-        found.update(_revision_ids(session, pks))
-    revision_ids = [found[key] for key in keys]
+    revision_ids = inserted_ids(session.connection(), REVISIONS, after, len(pks))
+    if revision_ids is None:
+        found = {(pk, number): rid for pk, number, rid in session.execute(_REVISIONS_SINCE, {"after": after}).all()}
+        keys = list(zip(pks, revisions, strict=True))
+        if any(key not in found for key in keys):  # the keys did not grow (see ``_last_id``)
+            found.update(_revision_ids(session, pks))
+        revision_ids = [found[key] for key in keys]
     store_scores(session, pks, revision_ids, scores, now, replace_rules=any(n > 1 for n in revisions))
 
 

@@ -10,6 +10,7 @@ the API's ``/v1/queue`` dependency and the CLI authenticate with.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -30,9 +31,21 @@ TOKEN_PREFIX = "crk"
 MIN_PASSWORD_LENGTH = 12
 MAX_NAME_LENGTH = 80
 _HASHER = PasswordHasher()
-# Verified against when the user does not exist, so a missing name costs the same time as a wrong
-# password (no user enumeration by timing).
-_DUMMY_HASH = _HASHER.hash("not a password of anyone")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so a missing name costs the same time as a
+    wrong password (no user enumeration by timing). Made on first use, not at import: an argon2
+    hash costs 0.1 s, which every command that merely imports this module (an import of claims
+    into the queue) would otherwise pay."""
+    return _HASHER.hash("not a password of anyone")
+
+
+def prepare_sign_in() -> None:
+    """Make the dummy hash now: a server calls this at start-up, so its first sign-in with an
+    unknown name costs what every later one does."""
+    _dummy_hash()
 
 
 @dataclass(frozen=True)
@@ -145,7 +158,7 @@ def authenticate_password(session: Session, name: str, password: str) -> User:
     """The user, when the name and password match an enabled user; ``AuthenticationFailed`` else.
     Both outcomes are audited (a failure without the typed name: it may be a mistyped password)."""
     user = session.scalar(select(User).where(User.name == name))
-    stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+    stored = user.password_hash if user is not None and user.password_hash else _dummy_hash()
     try:
         ok = _HASHER.verify(stored, password) and user is not None and user.password_hash is not None
     except (VerificationError, InvalidHashError):

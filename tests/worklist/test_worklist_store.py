@@ -145,8 +145,9 @@ def _sqlite_plan(connection: Any, query: Any) -> str:
 
 @pytest.mark.parametrize("where", [{"status": "new"}, {"payer_id": "P"}, {"decision": "review"}, {"assignee": "bo"}])
 def test_every_common_filter_pages_in_every_order_from_an_index(store: Any, admin: Any, where: dict[str, str]) -> None:
-    """Migration 0004: a filtered first page in any sort order walks a (filter, sort, id) index
-    (no temporary B-tree sorting every matching claim), and the totals read a covering index."""
+    """Migration 0006: a filtered first page in any sort order walks the sort's index, which
+    carries the filter columns (no temporary B-tree sorting every matching claim, no table row
+    read to test the filter), and the totals read a covering index."""
     from sqlalchemy import func, select
 
     from worklist.importing import QUEUE
@@ -156,11 +157,56 @@ def test_every_common_filter_pages_in_every_order_from_an_index(store: Any, admi
         conditions = filter_conditions(session, QueueFilter(**where))
         if session.connection().dialect.name != "sqlite":
             names = {i["name"] for i in inspect(session.connection()).get_indexes("queue_claims")}
-            assert {f"ix_queue_status_{s}" for s in ("loss", "risk", "created", "deadline", "recoverable")} <= names
+            assert {"ix_queue_expected_loss", "ix_queue_risk", "ix_queue_recoverable_nulls_last"} <= names
+            assert not any(name.startswith("ix_queue_status_") for name in names)
             return
         for sort in SortKey:
             plan = _sqlite_plan(session.connection(), select(QUEUE.c.id).where(*conditions).order_by(*queue_order(sort)).limit(51))
             assert "TEMP B-TREE" not in plan and "INDEX ix_queue_" in plan, (sort, plan)
+            if "assignee" not in where:  # the filter is tested on the index entry: a covering scan
+                assert "COVERING INDEX" in _sqlite_plan(
+                    session.connection(), select(func.count()).where(*conditions).order_by(*queue_order(sort))
+                ), sort
         totals = select(func.count(), func.sum(QUEUE.c.expected_loss), func.sum(QUEUE.c.recoverable))
         assert "COVERING INDEX" in _sqlite_plan(session.connection(), totals.where(*conditions))
         assert "COVERING INDEX" in _sqlite_plan(session.connection(), totals)
+
+
+def test_migration_0006_folds_the_filtered_indexes_into_the_sort_indexes(store_url: str) -> None:
+    """0006 on a filled 0005 store: the 20 (filter, sort) indexes go, the seven sort indexes carry
+    the filter columns, the rows stay; the downgrade brings the 0005 indexes back."""
+    engine = make_engine(store_url)
+    migrate(engine, "0005")
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO queue_claims (claim_id, revision, content_sha256, status, claim_type, payer_id, payer_type, "
+            "submission_date, filing_deadline, total_charge, risk, decision, expected_loss, created_at, updated_at) "
+            "VALUES ('OLD-1', 1, 'x', 'new', 'professional', 'P', 'medicare', '2026-01-02', '2027-01-02', 10.0, 0.5, "
+            "'review', 5.0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+        ))
+
+    def indexes() -> dict[str, list[str | None]]:
+        return {i["name"]: i["column_names"] for i in inspect(engine).get_indexes("queue_claims") if i["name"]}
+
+    assert "ix_queue_status_risk" in indexes()
+    migrate(engine, "0006")
+    after = indexes()
+    assert not any(name.startswith(("ix_queue_status_", "ix_queue_payer_", "ix_queue_decision_")) for name in after)
+    assert after["ix_queue_risk"] == ["risk", "id", "status", "payer_id", "decision", "assignee_id"]
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT claim_id FROM queue_claims WHERE status = 'new'")).scalars().all() == ["OLD-1"]
+    downgrade(engine, "0005")
+    before = indexes()
+    assert before["ix_queue_risk"] == ["risk", "id"] and "ix_queue_assignee_deadline" in before
+    engine.dispose()
+
+
+def test_a_new_sqlite_store_has_pages_that_hold_a_claim(tmp_path: Path) -> None:
+    """A claim's content (~1.2 KB) fits a 16 KiB page's local payload: no overflow page per claim."""
+    from worklist.db import SQLITE_PAGE_BYTES
+
+    store = open_store(f"sqlite:///{tmp_path / 'pages.db'}")
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA page_size").scalar() == SQLITE_PAGE_BYTES
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    store.dispose()
