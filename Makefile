@@ -35,6 +35,11 @@ system-deps:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; \
 	fi
+	@if ! command -v wrk >/dev/null 2>&1; then \
+		echo "installing wrk (benchmarks.bench_serving loads the server with it; a Python load generator takes CPU from the server)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; \
+	fi
 	@if [ ! -x /usr/bin/chromium ]; then \
 		echo "installing chromium (the web application's browser tests drive it headless; never playwright install)"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

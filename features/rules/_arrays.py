@@ -24,12 +24,23 @@ def factorize(values: np.ndarray) -> tuple[np.ndarray, list[Any]]:
         seen: dict[Any, int] = {}
         codes = np.array([seen.setdefault(v, len(seen)) for v in values.tolist()], dtype=np.int64)
         return codes, list(seen)
-    codes_pd, uniques = pd.factorize(values, use_na_sentinel=False)
+    if values.dtype != object:
+        codes_pd, uniques = pd.factorize(values, use_na_sentinel=False)
+        return codes_pd.astype(np.int64, copy=False), list(uniques)
+    # Strings: pandas' own missing-value code (-1), then None put where it first appeared, as
+    # ``use_na_sentinel=False`` orders it. That option costs a null scan and a copy of the whole
+    # column per call on object arrays (a third of featurizing 20,000 claims); the hash table
+    # already tells missing from present.
+    codes_pd, uniques = pd.factorize(values)
+    codes = codes_pd.astype(np.int64, copy=False)
     found = list(uniques)
-    if values.dtype == object:
-        # pandas hands back a missing string as NaN; the columnar form (and every check here) uses None
-        found = [None if isinstance(u, float) and u != u else u for u in found]
-    return codes_pd.astype(np.int64, copy=False), found
+    missing = rows_where(codes < 0)
+    if missing.shape[0]:
+        slot = int(codes[: missing[0]].max(initial=-1)) + 1  # distinct values seen before the first None
+        codes = codes + (codes >= slot)
+        codes[missing] = slot
+        found.insert(slot, None)
+    return codes, found
 
 
 def rows_where(mask: np.ndarray) -> np.ndarray:
