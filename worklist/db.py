@@ -121,6 +121,17 @@ def deferred_indexes(connection: Connection, table: Table) -> Iterator[None]:
         index.create(connection)
 
 
+def analyze(connection: Connection, tables: Sequence[Table]) -> None:
+    """Fresh planner statistics for ``tables`` after a bulk load, on PostgreSQL: rows loaded in one
+    transaction have none until autovacuum comes by, and meanwhile the planner guessed: a first
+    queue page took 22-41 ms at 100,000 claims, 6-16 ms with statistics (measured, every sort and
+    filter). SQLite plans these queries well without statistics: nothing."""
+    if connection.dialect.name != "postgresql":
+        return
+    quote = connection.dialect.identifier_preparer.quote
+    connection.exec_driver_sql(f"ANALYZE {', '.join(quote(t.name) for t in tables)}")
+
+
 def _begin_sqlite_transaction(connection: Connection) -> None:
     """Open the transaction now on SQLite: Python's driver begins one only before INSERT, UPDATE
     or DELETE, so DDL issued first would commit on its own and survive a rollback (measured: a

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from claims.errors import RecordError
 from worklist.audit import AuditAction, record
-from worklist.db import bulk_load, deferred_indexes, insert_rows, inserted_ids
+from worklist.db import analyze, bulk_load, deferred_indexes, insert_rows, inserted_ids
 from worklist.errors import Conflict
 from worklist.incoming import (
     FACT_COLUMNS,
@@ -203,6 +203,7 @@ def import_path(
                 load.commit, load.queued = False, {} if queued == 0 else None
                 for part in parts:
                     _store_incoming(session, part, load)
+            analyze(session.connection(), (QUEUE, REVISIONS, SCORES, RULES))
         else:
             for part in parts:
                 _store_incoming(session, part, load)
