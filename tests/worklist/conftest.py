@@ -67,6 +67,20 @@ def saved_model() -> Any:
     return joblib.load(FIXTURES / "pre-wave2.joblib")
 
 
+def insert_old_queue_row(engine: Any) -> None:
+    """One queue row written in raw SQL (claim id ``OLD-1``), as a store at an earlier migration
+    holds it: the migration tests check that an upgrade keeps it."""
+    from sqlalchemy import text
+
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO queue_claims (claim_id, revision, content_sha256, status, claim_type, payer_id, payer_type, "
+            "submission_date, filing_deadline, total_charge, risk, decision, expected_loss, created_at, updated_at) "
+            "VALUES ('OLD-1', 1, 'x', 'new', 'professional', 'P', 'medicare', '2026-01-02', '2027-01-02', 10.0, 0.5, "
+            "'review', 5.0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+        ))
+
+
 def make_scorer(model: Any, version: str) -> Any:
     from serving.scorer import Scorer, load_rule_context
 

@@ -16,7 +16,7 @@ from sqlalchemy import inspect, select, text
 from features.denial_reasons import FAMILIES, top_families
 from inputs import load_claims
 from serving.web.context import stored_reasons
-from tests.worklist.conftest import make_scorer
+from tests.worklist.conftest import insert_old_queue_row, make_scorer
 from tests.worklist.reasons_model import MODEL_VERSION, ReasonsModel, shared_reasons_model
 from worklist.db import current_revision, downgrade, make_engine, migrate
 from worklist.export import export_queue
@@ -154,13 +154,7 @@ def test_score_batch_columns_match_the_scorer_arrays(reasons_scorer: Any, claims
 def test_migration_0005_adds_nullable_columns_to_a_filled_0004_store(store_url: str) -> None:
     engine = make_engine(store_url)
     migrate(engine, "0004")
-    with engine.begin() as connection:
-        connection.execute(text(
-            "INSERT INTO queue_claims (claim_id, revision, content_sha256, status, claim_type, payer_id, payer_type, "
-            "submission_date, filing_deadline, total_charge, risk, decision, expected_loss, created_at, updated_at) "
-            "VALUES ('OLD-1', 1, 'x', 'new', 'professional', 'P', 'medicare', '2026-01-02', '2027-01-02', 10.0, 0.5, "
-            "'review', 5.0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
-        ))
+    insert_old_queue_row(engine)
     migrate(engine, "0005")
     assert current_revision(engine) == "0005"
     columns = {t: {c["name"]: c for c in inspect(engine).get_columns(t)} for t in ("queue_claims", "claim_scores")}

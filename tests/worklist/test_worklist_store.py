@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import inspect, text
 
+from tests.worklist.conftest import insert_old_queue_row
 from worklist.db import (
     DEFAULT_DATABASE_URL,
     current_revision,
@@ -177,13 +178,7 @@ def test_migration_0006_folds_the_filtered_indexes_into_the_sort_indexes(store_u
     the filter columns, the rows stay; the downgrade brings the 0005 indexes back."""
     engine = make_engine(store_url)
     migrate(engine, "0005")
-    with engine.begin() as connection:
-        connection.execute(text(
-            "INSERT INTO queue_claims (claim_id, revision, content_sha256, status, claim_type, payer_id, payer_type, "
-            "submission_date, filing_deadline, total_charge, risk, decision, expected_loss, created_at, updated_at) "
-            "VALUES ('OLD-1', 1, 'x', 'new', 'professional', 'P', 'medicare', '2026-01-02', '2027-01-02', 10.0, 0.5, "
-            "'review', 5.0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
-        ))
+    insert_old_queue_row(engine)
 
     def indexes() -> dict[str, list[str | None]]:
         return {i["name"]: i["column_names"] for i in inspect(engine).get_indexes("queue_claims") if i["name"]}
@@ -210,3 +205,21 @@ def test_a_new_sqlite_store_has_pages_that_hold_a_claim(tmp_path: Path) -> None:
         assert connection.exec_driver_sql("PRAGMA page_size").scalar() == SQLITE_PAGE_BYTES
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     store.dispose()
+
+
+def test_inserted_ids_are_trusted_only_when_they_fill_the_range(store: Any) -> None:
+    """Keys read off the range above the old maximum only when exactly this insert's rows lie
+    there; a row another writer put above it sends the caller back to reading keys by claim id."""
+    from worklist.db import insert_rows, inserted_ids
+    from worklist.importing import _last_id
+    from worklist.models import AuditEvent, table, utcnow
+
+    events = table(AuditEvent)
+    with store.session() as session:
+        connection = session.connection()
+        after = _last_id(session, events)
+        insert_rows(connection, events, {"action": ["a", "b", "c"]}, at=utcnow())
+        assert inserted_ids(connection, events, after, 3) == [after + 1, after + 2, after + 3]
+        insert_rows(connection, events, {"action": ["d"]}, at=utcnow())  # "another writer"
+        assert inserted_ids(connection, events, after, 3) is None
+        session.rollback()
