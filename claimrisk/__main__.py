@@ -1,3 +1,3 @@
-from claimrisk.cli import main
+from claimrisk.cli import run
 
-raise SystemExit(main())
+raise SystemExit(run())

@@ -8,6 +8,7 @@ rejected, 2 the command could not run. No traceback reaches the user; ``CLAIMRIS
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import sys
@@ -183,3 +184,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"claimrisk {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_FAILED
+
+
+def run() -> int:
+    """The installed ``claimrisk`` command and ``python -m claimrisk``: ``main``, then a cheap exit.
+
+    At exit CPython runs one last collection over every object still alive before it clears the
+    modules; after a command that loaded a model (scikit-learn, SciPy, LightGBM, reference data)
+    that pass alone took 0.45 s of a 7 s ``claimrisk queue import`` (measured). Garbage is
+    collected here instead, while every finalizer can still run, and what is left (the modules and
+    what they hold, freed by reference counts at teardown) is frozen out of that last pass. Only
+    for a process about to exit: ``main`` stays the function tests and callers use."""
+    code = main()
+    gc.collect()
+    gc.freeze()
+    return code

@@ -14,10 +14,11 @@ Migrations are Alembic's, shipped inside the package and run through its public 
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import os
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -161,7 +162,7 @@ def insert_rows(connection: Connection, table: Table, columns: Mapping[str, Sequ
     values: list[Any] = []
     for name, column in columns.items():
         process = processors[name]
-        values.append(column if process is None else list(map(process, column)))
+        values.append(column if process is None else _bound(column, process))
     for name, constant in constants.items():
         process = processors[name]
         values.append(itertools.repeat(constant if process is None else process(constant)))
@@ -175,6 +176,22 @@ def insert_rows(connection: Connection, table: Table, columns: Mapping[str, Sequ
     )
     connection.exec_driver_sql(statement, rows)
     return len(rows)
+
+
+def _bound(column: Sequence[Any], process: Callable[[Any], Any]) -> list[Any]:
+    """``column`` through a bind processor. A column of dates (a few hundred distinct among
+    100,000 claims) calls it once per distinct date and costs a dict look-up per row (measured:
+    formatting dates one by one was 0.26 s of the writer's time in a 100,000-claim import). Only
+    plain dates: equal values of other types can bind differently (``1`` and ``True``; aware
+    times at different offsets), so anything else is processed value by value."""
+    try:
+        distinct = set(column)
+    except TypeError:  # unhashable values
+        return list(map(process, column))
+    if not all(type(value) is dt.date or value is None for value in distinct):
+        return list(map(process, column))
+    bound = {value: process(value) for value in distinct}
+    return list(map(bound.__getitem__, column))
 
 
 def inserted_ids(connection: Connection, table: Table, after: int, count: int) -> list[int] | None:

@@ -223,3 +223,25 @@ def test_inserted_ids_are_trusted_only_when_they_fill_the_range(store: Any) -> N
         insert_rows(connection, events, {"action": ["d"]}, at=utcnow())  # "another writer"
         assert inserted_ids(connection, events, after, 3) is None
         session.rollback()
+
+
+def test_insert_rows_binds_repeated_and_mixed_values_as_core_does(store: Any) -> None:
+    """Dates repeat in an import and are bound once per distinct date; aware times equal at
+    different offsets (equal values that bind differently) are each bound as Core binds them."""
+    import datetime as dt
+
+    from sqlalchemy import insert
+
+    from worklist.db import insert_rows
+    from worklist.models import AuditEvent, table
+
+    events = table(AuditEvent)
+    noon = dt.datetime(2026, 12, 6, 12, 0, tzinfo=dt.UTC)
+    times = [noon, noon.astimezone(dt.timezone(dt.timedelta(hours=5))), noon, noon.replace(tzinfo=None)]
+    with store.session() as session:
+        connection = session.connection()
+        insert_rows(connection, events, {"action": ["d0", "d1", "d2", "d3"], "at": times})
+        session.execute(insert(events), [{"action": f"c{k}", "at": at} for k, at in enumerate(times)])
+        raw = dict(connection.exec_driver_sql("SELECT action, at FROM audit_events").tuples().all())
+        session.rollback()
+    assert [raw[f"d{k}"] for k in range(4)] == [raw[f"c{k}"] for k in range(4)]
