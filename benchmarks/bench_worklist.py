@@ -72,6 +72,7 @@ def _children_cpu() -> float:
 def import_once(claims: Path, url: str, models: Path) -> dict[str, Any]:
     """One ``claimrisk queue import`` into the empty store at ``url``: wall and CPU of the process."""
     env = {**os.environ, "CLAIMRISK_MODELS_DIR": str(models), "CLAIMRISK_DATABASE_URL": url, "OMP_NUM_THREADS": "1"}
+    os.sync()  # the history's and earlier runs' writes are written back before, not during, this run
     cpu_before = _children_cpu()
     started = time.perf_counter()
     proc = subprocess.run(
